@@ -1,0 +1,1 @@
+"""Where the bot can reach people: stored conversation references and persisted flow state."""

@@ -1,0 +1,1 @@
+"""The database: async engine and sessions, column types, and alembic schema migrations."""

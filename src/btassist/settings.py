@@ -1,0 +1,115 @@
+"""Runtime configuration: the only module that reads the environment (and `.env`)."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///btassist.db"
+
+
+class Settings(BaseSettings):
+    """Everything the service can be told from outside.
+
+    Bot Framework settings keep the attribute names the SDK reads (`APP_ID`, `APP_PASSWORD`,
+    `APP_TYPE`, `APP_TENANTID`) so this object can be handed to botbuilder as its configuration;
+    they are filled from the conventional `MicrosoftAppId` … variables.
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="BTASSIST_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    database_url: str = Field(
+        DEFAULT_DATABASE_URL,
+        description="sqlite:///path or postgresql://user@host/db; the async driver is chosen here.",
+    )
+    public_url: str = Field("http://127.0.0.1:3978", description="Base URL users reach.")
+    timezone: str = Field("Europe/Stockholm", description="Local time for cards and reminders.")
+    allowed_tenants: Annotated[frozenset[str], NoDecode] = Field(
+        frozenset(), description="Comma-separated Entra tenant ids; empty allows every tenant."
+    )
+    send_rate: float = Field(40.0, gt=0, description="Proactive sends per second per tenant.")
+
+    APP_ID: str = Field("", validation_alias=AliasChoices("MicrosoftAppId", "APP_ID"))
+    app_password: SecretStr = Field(
+        SecretStr(""), validation_alias=AliasChoices("MicrosoftAppPassword", "APP_PASSWORD")
+    )
+    APP_TYPE: str = Field(
+        "MultiTenant", validation_alias=AliasChoices("MicrosoftAppType", "APP_TYPE")
+    )
+    APP_TENANTID: str = Field(
+        "", validation_alias=AliasChoices("MicrosoftAppTenantId", "APP_TENANTID")
+    )
+
+    @field_validator("allowed_tenants", mode="before")
+    @classmethod
+    def _split_tenants(cls, value: object) -> object:
+        if isinstance(value, str):
+            return frozenset(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"unknown time zone {value!r}") from error
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: str) -> str:
+        async_database_url(value)  # raises ValueError for anything we cannot drive
+        return value
+
+    @property
+    def APP_PASSWORD(self) -> str:
+        """The plain secret, for botbuilder's credential factory only."""
+        return self.app_password.get_secret_value()
+
+    @property
+    def local_mode(self) -> bool:
+        """No app id: emulator-style local mode without Bot Framework authentication."""
+        return not self.APP_ID
+
+    @cached_property
+    def zone(self) -> ZoneInfo:
+        """The local time zone as an object."""
+        return ZoneInfo(self.timezone)
+
+    @property
+    def async_database_url(self) -> str:
+        """The database URL with the async driver the engine needs."""
+        return async_database_url(self.database_url)
+
+
+def async_database_url(url: str) -> str:
+    """Map a plain `sqlite:`/`postgresql:` URL to its aiosqlite/asyncpg form."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        raise ValueError(f"not a database URL: {url!r}")
+    base = scheme.split("+", 1)[0].lower()
+    if base == "sqlite":
+        return f"sqlite+aiosqlite://{rest}"
+    if base in {"postgresql", "postgres"}:
+        return f"postgresql+asyncpg://{rest}"
+    raise ValueError(f"unsupported database {scheme!r}: use sqlite:/// or postgresql://")
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file behind a SQLite URL, or None for other databases and in-memory SQLite."""
+    scheme, _, rest = url.partition("://")
+    if not scheme.startswith("sqlite") or rest in {"", "/", "/:memory:"}:
+        return None
+    return Path(rest[1:]) if rest.startswith("/") else Path(rest)

@@ -1,0 +1,71 @@
+"""Shared fixtures: a migrated database on SQLite and (when configured) PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from btassist.db.engine import Database
+from tests.support.databases import (
+    create_postgres_database,
+    drop_postgres_database,
+    empty_tables,
+    fresh_sqlite,
+    migrated_sqlite_template,
+    run_sync,
+)
+
+POSTGRES_BASE_URL = os.environ.get("BTASSIST_TEST_POSTGRES_URL", "")
+BACKENDS = [
+    "sqlite",
+    pytest.param(
+        "postgres",
+        marks=[
+            pytest.mark.postgres,
+            pytest.mark.skipif(
+                not POSTGRES_BASE_URL, reason="BTASSIST_TEST_POSTGRES_URL is not set"
+            ),
+        ],
+    ),
+]
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The migrated SQLite file every test copies."""
+    return migrated_sqlite_template(tmp_path_factory.mktemp("sqlite-template"))
+
+
+@pytest.fixture(scope="session")
+def postgres_session_url() -> Iterator[str]:
+    """One uniquely named, migrated PostgreSQL database for the whole test session."""
+    url = run_sync(create_postgres_database(POSTGRES_BASE_URL))
+    yield url
+    run_sync(drop_postgres_database(POSTGRES_BASE_URL, url))
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The URL of an empty, migrated database: a fresh SQLite file or the emptied PostgreSQL one."""
+    if request.param == "sqlite":
+        return fresh_sqlite(request.getfixturevalue("sqlite_template"), tmp_path)
+    url: str = request.getfixturevalue("postgres_session_url")
+    run_sync(empty_tables(url))
+    return url
+
+
+@pytest.fixture
+async def db(db_url: str) -> AsyncIterator[Database]:
+    """A `Database` on `db_url`, disposed after the test."""
+    database = Database(db_url)
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+def demo_dir() -> Path:
+    """The shipped example roster."""
+    return Path(__file__).resolve().parents[1] / "examples" / "roster"

@@ -1,0 +1,1 @@
+"""Shared test helpers (fakes and fixtures support) for the btassist test suite."""
