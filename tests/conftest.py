@@ -69,3 +69,10 @@ async def db(db_url: str) -> AsyncIterator[Database]:
 def demo_dir() -> Path:
     """The shipped example roster."""
     return Path(__file__).resolve().parents[1] / "examples" / "roster"
+
+
+def pytest_report_header() -> str:
+    """Say up front which databases this run covers."""
+    if POSTGRES_BASE_URL:
+        return f"databases: SQLite and PostgreSQL (a fresh database next to {POSTGRES_BASE_URL})"
+    return "databases: SQLite only (set BTASSIST_TEST_POSTGRES_URL to run the PostgreSQL variants)"
