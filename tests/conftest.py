@@ -9,6 +9,9 @@ from pathlib import Path
 import pytest
 
 from btassist.db.engine import Database
+from btassist.localchat.client import ChatClient
+from btassist.localchat.connector import FakeConnector
+from tests.support.bot import RunningBot, local_settings, running_bot
 from tests.support.databases import (
     create_postgres_database,
     drop_postgres_database,
@@ -76,3 +79,23 @@ def pytest_report_header() -> str:
     if POSTGRES_BASE_URL:
         return f"databases: SQLite and PostgreSQL (a fresh database next to {POSTGRES_BASE_URL})"
     return "databases: SQLite only (set BTASSIST_TEST_POSTGRES_URL to run the PostgreSQL variants)"
+
+
+@pytest.fixture
+async def connector() -> AsyncIterator[FakeConnector]:
+    """A local Bot Connector server on loopback that records what the bot sends."""
+    async with FakeConnector() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def bot(db_url: str, connector: FakeConnector) -> AsyncIterator[RunningBot]:
+    """The real app in local mode with the demo roster, on loopback."""
+    async with running_bot(local_settings(db_url), connector) as running:
+        yield running
+
+
+@pytest.fixture
+def chat(bot: RunningBot) -> ChatClient:
+    """`say(user, text)` / `click(user, reply, title)` against the running bot."""
+    return bot.chat

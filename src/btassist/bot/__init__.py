@@ -1,0 +1,1 @@
+"""Bot Framework transport (the only package importing botbuilder): adapter, handler, sender."""

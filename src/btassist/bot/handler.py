@@ -1,0 +1,216 @@
+"""The activity handler: who is talking, in which language, and which flow answers."""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections import OrderedDict
+from typing import Any
+
+from botbuilder.core import ActivityHandler, TurnContext
+from botbuilder.core.teams import TeamsInfo
+from botbuilder.schema import (
+    Activity,
+    ActivityTypes,
+    AdaptiveCardInvokeResponse,
+    AdaptiveCardInvokeValue,
+    ChannelAccount,
+)
+
+from btassist.bot.adapter import tenant_of
+from btassist.bot.replies import to_activity
+from btassist.conversations.refs import deactivate_conversation, save_reference
+from btassist.dialogs.menu import menu_reply
+from btassist.dialogs.router import respond
+from btassist.dialogs.turn import Asker, FlowContext, Message, Reply
+from btassist.i18n.catalogue import t
+from btassist.i18n.language import language_for
+from btassist.roster.identity import coordinators_for_email, find_person, remember_object_id
+
+log = logging.getLogger(__name__)
+
+REFERENCE_CACHE_SIZE = 10_000
+CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+MESSAGE_CONTENT_TYPE = "application/vnd.microsoft.activity.message"
+
+
+class BTAssistBot(ActivityHandler):  # type: ignore[misc]
+    """Resolves the roster person behind each turn and hands the turn to the flows."""
+
+    def __init__(self, context: FlowContext) -> None:
+        self.context = context
+        # The last reference stored per (person, conversation): skips a write on most turns.
+        self._stored: OrderedDict[tuple[int, str], str] = OrderedDict()
+
+    # --- Teams events -------------------------------------------------------------------------
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        asker = await self.identify(turn_context)
+        if asker is None:
+            return
+        value = turn_context.activity.value if isinstance(turn_context.activity.value, dict) else {}
+        verb = value.get("verb")
+        message = Message(
+            text=turn_context.activity.text or "", verb=str(verb) if verb else None, data=value
+        )
+        await self.send(turn_context, await respond(self.context, asker, message))
+
+    async def on_members_added_activity(
+        self, members_added: list[ChannelAccount], turn_context: TurnContext
+    ) -> None:
+        bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else None
+        if any(member.id == bot_id for member in members_added):
+            await self.greet(turn_context)
+
+    async def on_installation_update_add(self, turn_context: TurnContext) -> None:
+        await self.greet(turn_context)
+
+    async def on_installation_update_remove(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        async with self.context.database.session() as session:
+            await deactivate_conversation(
+                session, channel_id=activity.channel_id, conversation_id=activity.conversation.id
+            )
+        self._stored.clear()
+
+    async def on_adaptive_card_invoke(
+        self, turn_context: TurnContext, invoke_value: AdaptiveCardInvokeValue
+    ) -> AdaptiveCardInvokeResponse:
+        """Action.Execute: the first card replaces the clicked one, the rest are sent."""
+        asker = await self.identify(turn_context)
+        if asker is None:
+            return AdaptiveCardInvokeResponse(status_code=200, type=MESSAGE_CONTENT_TYPE, value="")
+        action = invoke_value.action
+        data = action.data if isinstance(action.data, dict) else {}
+        replies = await respond(self.context, asker, Message(verb=action.verb, data=data))
+        card_index = next((i for i, r in enumerate(replies) if r.card is not None), None)
+        if card_index is None:
+            await self.send(turn_context, replies)
+            return AdaptiveCardInvokeResponse(status_code=200, type=MESSAGE_CONTENT_TYPE, value="")
+        card_reply = replies.pop(card_index)
+        await self.send(turn_context, replies)
+        return AdaptiveCardInvokeResponse(
+            status_code=200, type=CARD_CONTENT_TYPE, value=card_reply.card
+        )
+
+    # --- identity and references --------------------------------------------------------------
+
+    async def greet(self, turn_context: TurnContext) -> None:
+        """Welcome someone who just installed the bot (once per conversation)."""
+        asker = await self.identify(turn_context, greeting=True)
+        if asker is not None:
+            await self.send(
+                turn_context,
+                [menu_reply(asker, welcome=True, local_mode=self.context.local_mode)],
+            )
+
+    async def identify(self, turn_context: TurnContext, *, greeting: bool = False) -> Asker | None:
+        """The roster person behind this turn, or None after telling a stranger who to ask."""
+        activity = turn_context.activity
+        sender = activity.from_property
+        aad_object_id = getattr(sender, "aad_object_id", None)
+        async with self.context.database.session() as session:
+            found = await find_person(session, aad_object_id=aad_object_id)
+        email = None
+        if found is None:
+            email = await self._member_email(turn_context)
+            if email:
+                async with self.context.database.session() as session:
+                    found = await find_person(session, email=email)
+                    if found and aad_object_id and found.person.id is not None:
+                        await remember_object_id(
+                            session, person_id=found.person.id, aad_object_id=aad_object_id
+                        )
+        if found is None or found.person.id is None:
+            await self._refuse_stranger(turn_context, email)
+            return None
+        await self._store_reference(turn_context, found.person.id, force=greeting)
+        return Asker(
+            person_id=found.person.id,
+            name=found.person.name,
+            email=found.person.email,
+            region=found.person.region_code,
+            roles=found.roles,
+            language=language_for(found.person.language, activity.locale),
+        )
+
+    async def _member_email(self, turn_context: TurnContext) -> str | None:
+        """Ask the connector who the sender is (Teams knows their e-mail / UPN)."""
+        activity = turn_context.activity
+        if activity.channel_data is None:
+            activity.channel_data = {}  # TeamsInfo reads it unconditionally
+        try:
+            member = await TeamsInfo.get_member(turn_context, activity.from_property.id)
+        except Exception as error:
+            log.info("member look-up failed: %s", type(error).__name__)
+            return None
+        email = getattr(member, "email", None) or getattr(member, "user_principal_name", None)
+        return str(email) if email else None
+
+    async def _refuse_stranger(self, turn_context: TurnContext, email: str | None) -> None:
+        language = language_for(None, turn_context.activity.locale)
+        async with self.context.database.session() as session:
+            coordinators = await coordinators_for_email(session, email)
+        contact = (
+            t(
+                "unknown_person.contact",
+                language,
+                contacts=", ".join(f"{c.name} ({c.email})" for c in coordinators),
+            )
+            if coordinators
+            else t("unknown_person.contact_unknown", language)
+        )
+        text = f"{t('unknown_person.greeting', language)} {contact}"
+        await turn_context.send_activity(to_activity(Reply(text=text)))
+
+    async def _store_reference(
+        self, turn_context: TurnContext, person_id: int, *, force: bool
+    ) -> None:
+        activity = turn_context.activity
+        if (activity.conversation.conversation_type or "personal") != "personal":
+            return  # proactive messages go to the person's 1:1 chat only
+        reference = json.dumps(
+            TurnContext.get_conversation_reference(activity).serialize(), sort_keys=True
+        )
+        key = (person_id, activity.conversation.id)
+        if not force and self._stored.get(key) == reference:
+            return
+        async with self.context.database.session() as session:
+            await save_reference(
+                session,
+                person_id=person_id,
+                channel_id=activity.channel_id,
+                conversation_id=activity.conversation.id,
+                tenant_id=tenant_of(activity),
+                reference=reference,
+            )
+        self._stored[key] = reference
+        self._stored.move_to_end(key)
+        if len(self._stored) > REFERENCE_CACHE_SIZE:
+            self._stored.popitem(last=False)
+
+    async def send(self, turn_context: TurnContext, replies: list[Reply]) -> None:
+        """Send replies in order."""
+        if replies:
+            await turn_context.send_activities([to_activity(reply) for reply in replies])
+
+
+def apologise(log_to: logging.Logger) -> Any:
+    """An `on_turn_error` that logs a correlation id and tells the user something went wrong."""
+
+    async def on_turn_error(turn_context: TurnContext, error: Exception) -> None:
+        correlation_id = uuid.uuid4().hex[:8]
+        log_to.error("turn failed [%s]: %s", correlation_id, type(error).__name__, exc_info=error)
+        language = language_for(None, turn_context.activity.locale)
+        try:
+            await turn_context.send_activity(
+                Activity(
+                    type=ActivityTypes.message,
+                    text=t("error.apology", language, correlation_id=correlation_id),
+                )
+            )
+        except Exception as send_error:
+            log_to.warning("apology not sent [%s]: %s", correlation_id, type(send_error).__name__)
+
+    return on_turn_error

@@ -1,0 +1,37 @@
+"""Assembling the adapter and the bot for the web app (and the proactive sender)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from btassist.bot.adapter import BTAdapter
+from btassist.bot.handler import BTAssistBot, apologise
+from btassist.dialogs.turn import FlowContext
+from btassist.settings import Settings
+
+log = logging.getLogger("btassist.bot")
+
+
+@dataclass
+class BotRuntime:
+    """The adapter and bot serving /api/messages."""
+
+    adapter: BTAdapter
+    bot: BTAssistBot
+
+    async def handle(self, request: web.Request) -> web.Response:
+        """Process one POST /api/messages."""
+        return await self.adapter.process(request, self.bot)
+
+
+def build_runtime(
+    settings: Settings, context: FlowContext, *, credentials_factory: Any = None
+) -> BotRuntime:
+    """The bot for these settings; `credentials_factory` replaces Entra ID tokens (tests)."""
+    adapter = BTAdapter(settings, credentials_factory=credentials_factory)
+    adapter.on_turn_error = apologise(log)
+    return BotRuntime(adapter=adapter, bot=BTAssistBot(context))

@@ -1,0 +1,1 @@
+"""Conversation flows: intent or card click to replies (no Bot Framework types)."""

@@ -1,0 +1,49 @@
+"""Small builders for Adaptive Cards (schema 1.5, as Teams renders them) as plain dicts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+Card = dict[str, Any]
+Element = dict[str, Any]
+
+CARD_VERSION = "1.5"
+VERB = "verb"  # the key in a button's data naming the intent it triggers
+
+
+def card(body: Iterable[Element], actions: Iterable[Element] = ()) -> Card:
+    """An Adaptive Card with `body` elements and `actions` buttons."""
+    built: Card = {
+        "type": "AdaptiveCard",
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "version": CARD_VERSION,
+        "body": list(body),
+    }
+    buttons = list(actions)
+    if buttons:
+        built["actions"] = buttons
+    return built
+
+
+def heading(text: str) -> Element:
+    """A bold title line."""
+    return {"type": "TextBlock", "text": text, "weight": "Bolder", "size": "Medium", "wrap": True}
+
+
+def paragraph(text: str, *, subtle: bool = False) -> Element:
+    """A wrapped block of text."""
+    block: Element = {"type": "TextBlock", "text": text, "wrap": True}
+    if subtle:
+        block["isSubtle"] = True
+    return block
+
+
+def bullet_list(lines: Iterable[str]) -> Element:
+    """Lines as one Markdown list (Teams renders `- ` lists in TextBlocks)."""
+    return paragraph("\n".join(f"- {line}" for line in lines))
+
+
+def submit(title: str, verb: str, **data: Any) -> Element:
+    """A button that sends `verb` (and `data`) back to the bot as an Action.Submit."""
+    return {"type": "Action.Submit", "title": title, "data": {VERB: verb, **data}}

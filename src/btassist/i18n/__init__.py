@@ -1,0 +1,1 @@
+"""The sv/en message catalogue and the choice of language for a person."""

@@ -1,0 +1,261 @@
+"""A Teams-shaped client for the bot's real /api/messages: used by `btassist chat` and tests.
+
+It posts the activities Teams would post (personal chat, tenant, AAD object id, locale) and
+collects what the bot sent back through the local Bot Connector during that turn.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import aiohttp
+
+from btassist.localchat.connector import FakeConnector
+
+JsonDict = dict[str, Any]
+BOT_ID = "28:btassist-local"
+BOT_NAME = "BT-assistenten"
+
+
+@dataclass(frozen=True)
+class ChatUser:
+    """A Teams user as the bot sees them."""
+
+    name: str
+    email: str
+    aad_object_id: str
+    locale: str = "sv-SE"
+    tenant_id: str = "local-tenant"
+
+    @property
+    def id(self) -> str:
+        """The Teams user id (29:…) of this user."""
+        return f"29:{self.aad_object_id}"
+
+    @property
+    def conversation_id(self) -> str:
+        """The id of this user's personal chat with the bot."""
+        return f"a:personal-{self.aad_object_id}"
+
+
+@dataclass(frozen=True)
+class Button:
+    """A card action as a user sees it."""
+
+    title: str
+    type: str
+    data: JsonDict = field(default_factory=dict)
+    verb: str | None = None
+    url: str | None = None
+
+
+@dataclass
+class BotReply:
+    """Everything the bot answered to one user action."""
+
+    status: int
+    activities: list[JsonDict]
+    body: Any = None  # the HTTP body: an invoke response, an error
+
+    @property
+    def text(self) -> str:
+        """The text of every message and the visible text of every card, joined by newlines."""
+        parts: list[str] = []
+        for activity in self.activities:
+            if activity.get("text"):
+                parts.append(str(activity["text"]))
+            parts += [card_text(card) for card in cards_of(activity)]
+        parts += [card_text(card) for card in self.invoke_cards]
+        return "\n".join(part for part in parts if part)
+
+    @property
+    def cards(self) -> list[JsonDict]:
+        """Every Adaptive Card in the reply (including one returned by an invoke)."""
+        found = [card for activity in self.activities for card in cards_of(activity)]
+        return found + self.invoke_cards
+
+    @property
+    def invoke_cards(self) -> list[JsonDict]:
+        """The card an Action.Execute invoke answered with, if any."""
+        body = self.body if isinstance(self.body, dict) else {}
+        if body.get("type") == "application/vnd.microsoft.card.adaptive":
+            return [body["value"]]
+        return []
+
+    @property
+    def buttons(self) -> list[Button]:
+        """Every button of every card, in order."""
+        return [button for card in self.cards for button in card_buttons(card)]
+
+    def button(self, title: str) -> Button:
+        """The button with this title (exact, then case-insensitive prefix)."""
+        for button in self.buttons:
+            if button.title == title:
+                return button
+        for button in self.buttons:
+            if button.title.lower().startswith(title.lower()):
+                return button
+        titles = ", ".join(repr(b.title) for b in self.buttons) or "none"
+        raise LookupError(f"no button {title!r}; the reply has: {titles}")
+
+
+def cards_of(activity: JsonDict) -> list[JsonDict]:
+    """The Adaptive Cards attached to an activity."""
+    return [
+        attachment["content"]
+        for attachment in activity.get("attachments") or []
+        if attachment.get("contentType") == "application/vnd.microsoft.card.adaptive"
+    ]
+
+
+def card_text(card: JsonDict) -> str:
+    """The visible text of a card's body, in order, one block per line."""
+    lines: list[str] = []
+
+    def walk(element: Any) -> None:
+        if isinstance(element, list):
+            for item in element:
+                walk(item)
+        elif isinstance(element, dict):
+            kind = element.get("type")
+            if kind == "TextBlock" and element.get("text"):
+                lines.append(str(element["text"]))
+            elif kind == "FactSet":
+                lines.extend(
+                    f"{f.get('title', '')}: {f.get('value', '')}" for f in element.get("facts", [])
+                )
+            for key in ("body", "items", "columns"):
+                walk(element.get(key))
+
+    walk(card.get("body", []))
+    return "\n".join(lines)
+
+
+def card_buttons(card: JsonDict) -> list[Button]:
+    """A card's actions as buttons."""
+    buttons = []
+    for action in card.get("actions") or []:
+        data = action.get("data") if isinstance(action.get("data"), dict) else {}
+        buttons.append(
+            Button(
+                title=str(action.get("title", "")),
+                type=str(action.get("type", "")),
+                data=data,
+                verb=action.get("verb"),
+                url=action.get("url"),
+            )
+        )
+    return buttons
+
+
+TokenProvider = Callable[[JsonDict], Awaitable[str | None]]
+
+
+class ChatClient:
+    """Talks to the bot as Teams would, through the real HTTP endpoint."""
+
+    def __init__(
+        self,
+        *,
+        bot_url: str,
+        connector: FakeConnector,
+        http: aiohttp.ClientSession,
+        token: TokenProvider | None = None,
+    ) -> None:
+        self.bot_url = bot_url.rstrip("/")
+        self.connector = connector
+        self.http = http
+        self.token = token
+        self._ids = itertools.count(1)
+
+    def activity(self, user: ChatUser, **fields: Any) -> JsonDict:
+        """A Teams-shaped activity from `user` in their personal chat."""
+        self.connector.add_member(
+            None,
+            id=user.id,
+            name=user.name,
+            aad_object_id=user.aad_object_id,
+            email=user.email,
+            upn=user.email,
+            tenant_id=user.tenant_id,
+        )
+        return {
+            "type": "message",
+            "id": f"user-activity-{next(self._ids)}",
+            "timestamp": datetime.now(UTC).isoformat(),
+            "serviceUrl": self.connector.url,
+            "channelId": "msteams",
+            "from": {"id": user.id, "name": user.name, "aadObjectId": user.aad_object_id},
+            "conversation": {
+                "id": user.conversation_id,
+                "conversationType": "personal",
+                "tenantId": user.tenant_id,
+            },
+            "recipient": {"id": BOT_ID, "name": BOT_NAME},
+            "locale": user.locale,
+            "channelData": {"tenant": {"id": user.tenant_id}},
+            **fields,
+        }
+
+    async def post(self, activity: JsonDict, *, headers: dict[str, str] | None = None) -> BotReply:
+        """POST an activity and return what the bot sent during that turn."""
+        conversation_id = activity.get("conversation", {}).get("id", "")
+        before = len(self.connector.sent_to(conversation_id))
+        all_headers = {"Content-Type": "application/json", **(headers or {})}
+        if self.token and "Authorization" not in all_headers:
+            token = await self.token(activity)
+            if token:
+                all_headers["Authorization"] = f"Bearer {token}"
+        async with self.http.post(
+            f"{self.bot_url}/api/messages", data=json.dumps(activity), headers=all_headers
+        ) as response:
+            raw = await response.text()
+            status = response.status
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            body = raw
+        return BotReply(status, self.connector.sent_to(conversation_id)[before:], body)
+
+    async def install(self, user: ChatUser) -> BotReply:
+        """What Teams sends when a user adds the bot to their personal chat."""
+        return await self.post(
+            self.activity(
+                user,
+                type="installationUpdate",
+                action="add",
+                membersAdded=[{"id": BOT_ID}],
+            )
+        )
+
+    async def say(self, user: ChatUser, text: str) -> BotReply:
+        """The user types `text`."""
+        return await self.post(self.activity(user, text=text, textFormat="plain"))
+
+    async def click(self, user: ChatUser, reply: BotReply, title: str) -> BotReply:
+        """The user clicks the button titled `title` in `reply`."""
+        button = reply.button(title)
+        if button.type == "Action.Submit":
+            return await self.post(self.activity(user, value=button.data))
+        if button.type == "Action.Execute":
+            return await self.post(
+                self.activity(
+                    user,
+                    type="invoke",
+                    name="adaptiveCard/action",
+                    value={
+                        "action": {
+                            "type": "Action.Execute",
+                            "verb": button.verb,
+                            "data": button.data,
+                        },
+                        "trigger": "manual",
+                    },
+                )
+            )
+        raise ValueError(f"button {title!r} is a {button.type}, which the bot does not receive")

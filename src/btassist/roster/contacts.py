@@ -1,0 +1,131 @@
+"""A person's BT contacts and a supervisor's trainees, read from the roster."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy.orm import aliased
+from sqlmodel import col, or_, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from btassist.roster.models import BTProgramme, Person, PersonRole, Placement, Role
+
+
+@dataclass(frozen=True)
+class Contact:
+    """Someone to turn to, and in which capacity (a Role value or "main_supervisor")."""
+
+    capacity: str
+    name: str
+    email: str
+
+
+@dataclass(frozen=True)
+class PlacementLine:
+    """A placement with its handledare's name, for listings."""
+
+    placement: Placement
+    supervisor_name: str | None
+
+
+@dataclass(frozen=True)
+class Trainee:
+    """A BT doctor a supervisor is responsible for, and how."""
+
+    name: str
+    is_main_supervisor: bool
+    current: Placement | None
+
+
+async def programme_of(session: AsyncSession, doctor_id: int) -> BTProgramme | None:
+    """A doctor's BT programme, if registered."""
+    query = select(BTProgramme).where(BTProgramme.doctor_id == doctor_id)
+    return (await session.exec(query)).first()
+
+
+async def placements_of(session: AsyncSession, doctor_id: int) -> list[PlacementLine]:
+    """A doctor's placements in date order with supervisor names, in one query."""
+    supervisor = aliased(Person)
+    rows = await session.exec(
+        select(Placement, supervisor.name)
+        .outerjoin(supervisor, col(supervisor.id) == Placement.supervisor_id)
+        .where(Placement.doctor_id == doctor_id)
+        .order_by(col(Placement.start))
+    )
+    return [PlacementLine(placement, name) for placement, name in rows]
+
+
+async def contacts_of(session: AsyncSession, person: Person, today: date) -> list[Contact]:
+    """Region studierektorer and coordinators; for doctors also huvudhandledare and handledare."""
+    contacts: list[Contact] = []
+    if person.id is not None:
+        programme = await programme_of(session, person.id)
+        wanted_ids: list[tuple[str, int]] = []
+        if programme and programme.main_supervisor_id:
+            wanted_ids.append(("main_supervisor", programme.main_supervisor_id))
+        current = await _current_placement(session, person.id, today)
+        if current and current.supervisor_id:
+            wanted_ids.append((Role.supervisor.value, current.supervisor_id))
+        if wanted_ids:
+            people = {
+                p.id: p
+                for p in (
+                    await session.exec(
+                        select(Person).where(col(Person.id).in_([i for _, i in wanted_ids]))
+                    )
+                ).all()
+            }
+            contacts += [
+                Contact(capacity, people[i].name, people[i].email)
+                for capacity, i in wanted_ids
+                if i in people
+            ]
+    rows = await session.exec(
+        select(PersonRole.role, Person)
+        .join(Person)
+        .where(
+            Person.region_code == person.region_code,
+            col(Person.active).is_(True),
+            col(PersonRole.role).in_([Role.studierektor, Role.coordinator]),
+        )
+        .order_by(col(PersonRole.role).desc(), Person.name)
+    )
+    contacts += [Contact(Role(role).value, p.name, p.email) for role, p in rows]
+    return contacts
+
+
+async def _current_placement(
+    session: AsyncSession, doctor_id: int, today: date
+) -> Placement | None:
+    query = select(Placement).where(
+        Placement.doctor_id == doctor_id, Placement.start <= today, Placement.end >= today
+    )
+    return (await session.exec(query)).first()
+
+
+async def trainees_of(session: AsyncSession, supervisor_id: int, today: date) -> list[Trainee]:
+    """Doctors whose huvudhandledare this is, or who are now on a placement under them."""
+    current = aliased(Placement)
+    rows = await session.exec(
+        select(Person, BTProgramme.main_supervisor_id, current)
+        .join(BTProgramme, col(BTProgramme.doctor_id) == Person.id)
+        .outerjoin(
+            current,
+            (col(current.doctor_id) == Person.id)
+            & (current.start <= today)
+            & (current.end >= today),
+        )
+        .where(
+            col(Person.active).is_(True),
+            or_(
+                col(BTProgramme.main_supervisor_id) == supervisor_id,
+                col(current.supervisor_id) == supervisor_id,
+            ),
+        )
+        .order_by(Person.name)
+    )
+    return [
+        Trainee(name=person.name, is_main_supervisor=main == supervisor_id, current=placement)
+        for person, main, placement in rows
+    ]

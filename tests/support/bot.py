@@ -1,0 +1,87 @@
+"""Running the real web app on loopback against a local Bot Connector, for transcript tests."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from btassist.app import app_factory
+from btassist.localchat.client import ChatClient, ChatUser
+from btassist.localchat.connector import FakeConnector
+from btassist.settings import Settings
+
+# The demo roster's people as Teams users (see src/btassist/demo/roster/people.csv).
+AMIR = ChatUser(
+    "Amir Haddad", "amir.haddad@halland.example.org", "6d1c0f6e-0000-4000-8000-000000000111"
+)
+ELENA = ChatUser(
+    "Elena Petrova",
+    "elena.petrova@halland.example.org",
+    "6d1c0f6e-0000-4000-8000-000000000112",
+    locale="en-US",
+)
+LUKAS = ChatUser(
+    "Lukas Novák", "lukas.novak@halland.example.org", "6d1c0f6e-0000-4000-8000-000000000113"
+)
+KARIN = ChatUser(
+    "Karin Holm", "karin.holm@halland.example.org", "6d1c0f6e-0000-4000-8000-000000000103"
+)
+SARA = ChatUser(
+    "Sara Lindqvist", "sara.lindqvist@halland.example.org", "6d1c0f6e-0000-4000-8000-000000000102"
+)
+PER = ChatUser(
+    "Per Ekström", "per.ekstrom@halland.example.org", "6d1c0f6e-0000-4000-8000-000000000101"
+)
+FATIMA = ChatUser(
+    "Fatima Rahimi", "fatima.rahimi@gavleborg.example.org", "6d1c0f6e-0000-4000-8000-000000000211"
+)
+STRANGER = ChatUser(
+    "Okänd Person", "okand.person@halland.example.org", "99999999-0000-4000-8000-000000000999"
+)
+
+
+@dataclass
+class RunningBot:
+    """The app on a loopback port, and a Teams-shaped client pointed at it."""
+
+    url: str
+    app: web.Application
+    chat: ChatClient
+
+
+@asynccontextmanager
+async def running_bot(
+    settings: Settings,
+    connector: FakeConnector,
+    *,
+    demo: bool = True,
+    credentials_factory: Any = None,
+    clock: Callable[[], datetime] | None = None,
+    token: Any = None,
+) -> AsyncIterator[RunningBot]:
+    """Start `app_factory(settings)` on 127.0.0.1:<free port>; stop it on exit."""
+    app = app_factory(settings, demo=demo, credentials_factory=credentials_factory, clock=clock)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    url = f"http://127.0.0.1:{port}"
+    try:
+        async with aiohttp.ClientSession() as http:
+            chat = ChatClient(bot_url=url, connector=connector, http=http, token=token)
+            yield RunningBot(url=url, app=app, chat=chat)
+    finally:
+        await runner.cleanup()
+
+
+def local_settings(db_url: str, **overrides: Any) -> Settings:
+    """Settings for a local-mode bot on `db_url`, ignoring the developer's environment."""
+    values: dict[str, Any] = {"database_url": db_url, "APP_ID": "", **overrides}
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
