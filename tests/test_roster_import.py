@@ -265,3 +265,26 @@ def test_cli_dry_run_and_file_errors(
         "elena.petrova@halland.example.org",
         "lukas.novak@halland.example.org",
     ]
+
+
+async def test_the_files_language_never_overrides_a_chosen_one(
+    db: Database, demo_dir: Path
+) -> None:
+    await import_demo(db, demo_dir)
+    async with db.session() as session:
+        elena = (
+            await session.exec(
+                select(Person).where(Person.email == "elena.petrova@halland.example.org")
+            )
+        ).one()
+        elena.language = Language.sv  # she switched to Swedish in the chat; the file says en
+        session.add(elena)
+    again = await import_roster(db, read_roster_file(demo_dir / "people.csv"))
+    assert again.updated == []
+    async with db.session() as session:
+        elena = (
+            await session.exec(
+                select(Person).where(Person.email == "elena.petrova@halland.example.org")
+            )
+        ).one()
+    assert elena.language == Language.sv

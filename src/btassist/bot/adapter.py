@@ -14,13 +14,13 @@ from typing import Any
 
 from aiohttp import web
 from botbuilder.core import Bot
-from botbuilder.core.serializer_helper import serializer_helper
 from botbuilder.integration.aiohttp import (
     CloudAdapter,
     ConfigurationBotFrameworkAuthentication,
 )
 from botbuilder.schema import Activity
 from botframework.connector.auth import ServiceClientCredentialsFactory
+from msrest.serialization import Model
 
 from btassist.bot.connector_cache import CachingBotFrameworkAuthentication
 from btassist.settings import Settings
@@ -66,10 +66,24 @@ class BTAdapter(CloudAdapter):  # type: ignore[misc]
         invoke_response = await self.process_activity(auth, activity, bot.on_turn)
         if invoke_response is None:
             return web.Response(status=201)
-        return web.json_response(
-            serializer_helper(invoke_response.body) if invoke_response.body else None,
-            status=invoke_response.status,
-        )
+        return web.json_response(json_body(invoke_response.body), status=invoke_response.status)
+
+
+def json_body(value: Any) -> Any:
+    """An invoke response body as JSON data.
+
+    msrest's serializer cannot handle a plain dict (an Adaptive Card) inside a model such as
+    `AdaptiveCardInvokeResponse`, so models are walked by their attribute map instead.
+    """
+    if isinstance(value, Model):
+        return {
+            spec["key"]: json_body(getattr(value, name))
+            for name, spec in value._attribute_map.items()
+            if getattr(value, name, None) is not None
+        }
+    if isinstance(value, list):
+        return [json_body(item) for item in value]
+    return value
 
 
 def _bad_request(reason: str) -> web.HTTPBadRequest:

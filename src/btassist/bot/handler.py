@@ -82,8 +82,12 @@ class BTAssistBot(ActivityHandler):  # type: ignore[misc]
         if asker is None:
             return AdaptiveCardInvokeResponse(status_code=200, type=MESSAGE_CONTENT_TYPE, value="")
         action = invoke_value.action
-        data = action.data if isinstance(action.data, dict) else {}
-        replies = await respond(self.context, asker, Message(verb=action.verb, data=data))
+        if not isinstance(action, dict):  # the SDK leaves it a dict when deserialising
+            action = {"verb": getattr(action, "verb", None), "data": getattr(action, "data", None)}
+        data = action.get("data") if isinstance(action.get("data"), dict) else {}
+        verb = action.get("verb")
+        message = Message(verb=str(verb) if verb else None, data=data or {})
+        replies = await respond(self.context, asker, message)
         card_index = next((i for i, r in enumerate(replies) if r.card is not None), None)
         if card_index is None:
             await self.send(turn_context, replies)

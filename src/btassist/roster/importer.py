@@ -146,11 +146,15 @@ async def _upsert_people(
 
 
 def _person_changes(person: Person, record: PersonRecord) -> dict[str, Any]:
-    """Fields the file changes; blank aad id and language keep what the bot has learned."""
+    """Fields the file changes.
+
+    A blank aad id keeps the one the bot learned from Teams, and the file's language only fills
+    an empty preference: it never overrides a language the person chose in the chat.
+    """
     wanted: dict[str, Any] = {"name": record.name, "region_code": record.region, "active": True}
     if record.aad_object_id:
         wanted["aad_object_id"] = record.aad_object_id
-    if record.language:
+    if record.language and person.language is None:
         wanted["language"] = record.language
     return {key: value for key, value in wanted.items() if getattr(person, key) != value}
 
