@@ -10,6 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from btassist.bot.adapter import MAX_BODY_BYTES
+from btassist.bot.proactive import ProactiveSender
 from btassist.bot.runtime import BotRuntime, build_runtime
 from btassist.db.engine import Database
 from btassist.db.migrate import current_revision, upgrade
@@ -21,6 +22,7 @@ log = logging.getLogger(__name__)
 SETTINGS = web.AppKey("settings", Settings)
 DATABASE = web.AppKey("database", Database)
 RUNTIME = web.AppKey("runtime", BotRuntime)
+SENDER = web.AppKey("sender", ProactiveSender)
 
 LOCAL_MODE_BANNER = (
     "LOCAL MODE: MicrosoftAppId is not set, so /api/messages accepts requests WITHOUT "
@@ -74,6 +76,7 @@ def _service_context(
             )
         app[DATABASE] = database
         app[RUNTIME] = build_runtime(settings, context, credentials_factory=credentials_factory)
+        app[SENDER] = app[RUNTIME].sender
         yield
         await database.dispose()
 

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from btassist.bot.adapter import BTAdapter
 from btassist.bot.handler import BTAssistBot, apologise
+from btassist.bot.proactive import ProactiveSender
 from btassist.dialogs.turn import FlowContext
 from btassist.settings import Settings
 
@@ -18,10 +19,11 @@ log = logging.getLogger("btassist.bot")
 
 @dataclass
 class BotRuntime:
-    """The adapter and bot serving /api/messages."""
+    """The adapter and bot serving /api/messages, and the sender reaching people outside a turn."""
 
     adapter: BTAdapter
     bot: BTAssistBot
+    sender: ProactiveSender
 
     async def handle(self, request: web.Request) -> web.Response:
         """Process one POST /api/messages."""
@@ -34,4 +36,7 @@ def build_runtime(
     """The bot for these settings; `credentials_factory` replaces Entra ID tokens (tests)."""
     adapter = BTAdapter(settings, credentials_factory=credentials_factory)
     adapter.on_turn_error = apologise(log)
-    return BotRuntime(adapter=adapter, bot=BTAssistBot(context))
+    sender = ProactiveSender(
+        adapter, app_id=settings.APP_ID, database=context.database, send_rate=settings.send_rate
+    )
+    return BotRuntime(adapter=adapter, bot=BTAssistBot(context), sender=sender)
