@@ -100,8 +100,9 @@ async def test_the_conversation_reference_is_stored_and_deactivated_on_uninstall
 
 
 async def test_unknown_text_gets_a_friendly_answer_and_the_menu(chat: ChatClient) -> None:
-    reply = await chat.say(AMIR, "vad serveras till lunch?")
-    assert 'Jag förstod inte riktigt "vad serveras till lunch?"' in reply.text
+    # Chatter gets the menu; a question the FAQ cannot answer is declined (tests/test_faq_chat.py).
+    reply = await chat.say(AMIR, "blä blä")
+    assert 'Jag förstod inte riktigt "blä blä"' in reply.text
     assert "Kurser" in [b.title for b in reply.buttons]
 
 

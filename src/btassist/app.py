@@ -4,17 +4,24 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from btassist.bot.adapter import MAX_BODY_BYTES
 from btassist.bot.proactive import ProactiveSender
 from btassist.bot.runtime import BotRuntime, build_runtime
+from btassist.calendar.http import FEEDS, FeedService, calendar_routes
+from btassist.courses.importer import ensure_catalogue
 from btassist.db.engine import Database
 from btassist.db.migrate import current_revision, upgrade
+from btassist.db.types import utcnow
 from btassist.dialogs.turn import FlowContext
+from btassist.faq.store import FaqStore
+from btassist.faq.watch import FaqWatcher
 from btassist.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -23,6 +30,7 @@ SETTINGS = web.AppKey("settings", Settings)
 DATABASE = web.AppKey("database", Database)
 RUNTIME = web.AppKey("runtime", BotRuntime)
 SENDER = web.AppKey("sender", ProactiveSender)
+FAQ = web.AppKey("faq", FaqStore)
 
 LOCAL_MODE_BANNER = (
     "LOCAL MODE: MicrosoftAppId is not set, so /api/messages accepts requests WITHOUT "
@@ -50,6 +58,7 @@ def app_factory(
     )
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
+    app.router.add_routes(calendar_routes())
     return app
 
 
@@ -65,19 +74,49 @@ def _service_context(
             log.warning(LOCAL_MODE_BANNER)
         database = Database(settings.database_url)
         await upgrade(database)
+        now = (clock or utcnow)()
+        await ensure_catalogue(database, now=now)
         if demo:
             from btassist.demo import load_demo
 
-            await load_demo(database)
-        context = FlowContext(database=database, zone=settings.zone, local_mode=settings.local_mode)
-        if clock is not None:
-            context = FlowContext(
-                database=database, zone=settings.zone, local_mode=settings.local_mode, clock=clock
+            await load_demo(
+                database, today=now.astimezone(settings.zone).date(), zone=settings.zone
             )
+        faq = FaqStore(settings.faq_dir)
+        context = FlowContext(
+            database=database,
+            zone=settings.zone,
+            local_mode=settings.local_mode,
+            public_url=settings.public_url,
+            faq=faq,
+        )
+        if clock is not None:
+            context = replace(context, clock=clock)
+        runtime = build_runtime(settings, context, credentials_factory=credentials_factory)
         app[DATABASE] = database
-        app[RUNTIME] = build_runtime(settings, context, credentials_factory=credentials_factory)
-        app[SENDER] = app[RUNTIME].sender
+        app[FEEDS] = FeedService(
+            database, zone=settings.zone, public_url=settings.public_url, clock=clock or utcnow
+        )
+        app[RUNTIME] = runtime
+        app[SENDER] = runtime.sender
+        app[FAQ] = faq
+        faq_watcher = FaqWatcher(faq, interval=settings.faq_reload_interval)
+        faq_watcher.start()
+        scheduler = AsyncIOScheduler(timezone=settings.zone)
+        if settings.outbox_interval > 0:
+            scheduler.add_job(
+                runtime.dispatcher.dispatch_once,
+                "interval",
+                seconds=settings.outbox_interval,
+                id="outbox",
+                max_instances=1,
+                coalesce=True,
+            )
+        scheduler.start()
         yield
+        await faq_watcher.stop()
+        scheduler.shutdown(wait=False)
+        await runtime.dispatcher.drain()
         await database.dispose()
 
     return service_context

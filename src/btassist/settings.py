@@ -39,6 +39,15 @@ class Settings(BaseSettings):
         frozenset(), description="Comma-separated Entra tenant ids; empty allows every tenant."
     )
     send_rate: float = Field(40.0, gt=0, description="Proactive sends per second per tenant.")
+    faq_dir: Path | None = Field(
+        None, description="An editable copy of the FAQ knowledge base; empty: the shipped one."
+    )
+    faq_reload_interval: float = Field(
+        2.0, ge=0, description="Seconds between checks for changed FAQ files; 0 turns it off."
+    )
+    outbox_interval: float = Field(
+        10.0, ge=0, description="Seconds between outbox deliveries; 0 turns the timer off."
+    )
 
     APP_ID: str = Field("", validation_alias=AliasChoices("MicrosoftAppId", "APP_ID"))
     app_password: SecretStr = Field(
@@ -57,6 +66,11 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return frozenset(part.strip() for part in value.split(",") if part.strip())
         return value
+
+    @field_validator("faq_dir", mode="before")
+    @classmethod
+    def _blank_is_shipped_faq(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("timezone")
     @classmethod

@@ -11,9 +11,11 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from btassist.app import app_factory
+from btassist.app import DATABASE, app_factory
+from btassist.demo import demo_roster
 from btassist.localchat.client import ChatClient, ChatUser
 from btassist.localchat.connector import FakeConnector
+from btassist.roster.importer import import_roster
 from btassist.settings import Settings
 
 # The demo roster's people as Teams users (see src/btassist/demo/roster/people.csv).
@@ -61,11 +63,17 @@ async def running_bot(
     connector: FakeConnector,
     *,
     demo: bool = True,
+    roster_only: bool = False,
     credentials_factory: Any = None,
     clock: Callable[[], datetime] | None = None,
     token: Any = None,
 ) -> AsyncIterator[RunningBot]:
-    """Start `app_factory(settings)` on 127.0.0.1:<free port>; stop it on exit."""
+    """Start `app_factory(settings)` on 127.0.0.1:<free port>; stop it on exit.
+
+    `roster_only` loads the demo people and placements but not the demo course sessions, for
+    tests that create exactly the sessions they rely on.
+    """
+    demo = demo and not roster_only
     app = app_factory(settings, demo=demo, credentials_factory=credentials_factory, clock=clock)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
@@ -73,6 +81,9 @@ async def running_bot(
     await site.start()
     port = runner.addresses[0][1]
     url = f"http://127.0.0.1:{port}"
+    if roster_only:
+        for roster in demo_roster():
+            assert (await import_roster(app[DATABASE], roster)).ok
     try:
         async with aiohttp.ClientSession() as http:
             chat = ChatClient(bot_url=url, connector=connector, http=http, token=token)

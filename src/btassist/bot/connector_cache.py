@@ -4,11 +4,13 @@ A new msrest client costs ~3 ms of CPU (its retry policy scans a 999-entry list)
 app and token request, and a new TCP/TLS connection. This wrapper keeps one client per
 (service URL, app id, audience) and one user-token client per app id, and switches msrest's own
 retries off: our proactive sender retries with backoff, and a retry inside msrest would hide the
-HTTP status.
+HTTP status. A cached client also reads its proxy and CA settings from the environment once,
+where `requests` would re-read them on every call.
 """
 
 from __future__ import annotations
 
+import os
 from collections import OrderedDict
 from typing import Any
 
@@ -21,6 +23,7 @@ from botframework.connector.auth import (
     ConnectorFactory,
     UserTokenClient,
 )
+from requests.utils import get_environ_proxies
 
 CLIENT_TIMEOUT_SECONDS = 30.0  # msrest's default is 100 s
 
@@ -41,6 +44,25 @@ def without_msrest_retries(client: Any) -> Any:
     policy.raise_on_status = False
     policy.respect_retry_after_header = False
     client.config.connection.timeout = CLIENT_TIMEOUT_SECONDS
+    return client
+
+
+def with_environment_resolved(client: Any, service_url: str) -> Any:
+    """Settle proxy and CA bundle from the environment once for this client's service URL.
+
+    With `trust_env` on, `requests` scans `os.environ` for proxies and looks for ~/.netrc on
+    every call; a cached client talks to one service URL for its whole life, so the answer
+    cannot change. The proxies and CA bundle resolve as `requests` would resolve them; .netrc
+    is left out on purpose (Basic auth from it would replace the bot's bearer token).
+    """
+    config = client.config
+    for scheme, proxy in get_environ_proxies(service_url).items():
+        config.proxies.add(scheme, proxy)
+    if config.connection.verify is True:
+        config.connection.verify = (
+            os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+        )
+    config.proxies.use_env_settings = False
     return client
 
 
@@ -75,9 +97,9 @@ class _CachingConnectorFactory(ConnectorFactory):  # type: ignore[misc]
         key = (service_url, self._app_id, audience or self._default_audience)
         client = self._cache.find(key)
         if client is None:
-            client = self._cache.keep(
-                key, without_msrest_retries(await self._inner.create(service_url, audience))
-            )
+            client = await self._inner.create(service_url, audience)
+            client = with_environment_resolved(without_msrest_retries(client), service_url)
+            self._cache.keep(key, client)
         return client
 
 

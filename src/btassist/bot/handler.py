@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections import OrderedDict
 from typing import Any
 
 from botbuilder.core import ActivityHandler, TurnContext
@@ -17,10 +16,12 @@ from botbuilder.schema import (
     AdaptiveCardInvokeValue,
     ChannelAccount,
 )
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from btassist.bot.adapter import tenant_of
 from btassist.bot.replies import to_activity
 from btassist.conversations.refs import deactivate_conversation, save_reference
+from btassist.dialogs.cards import card, paragraph
 from btassist.dialogs.menu import menu_reply
 from btassist.dialogs.router import respond
 from btassist.dialogs.turn import Asker, FlowContext, Message, Reply
@@ -30,9 +31,7 @@ from btassist.roster.identity import coordinators_for_email, find_person, rememb
 
 log = logging.getLogger(__name__)
 
-REFERENCE_CACHE_SIZE = 10_000
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
-MESSAGE_CONTENT_TYPE = "application/vnd.microsoft.activity.message"
 
 
 class BTAssistBot(ActivityHandler):  # type: ignore[misc]
@@ -40,8 +39,6 @@ class BTAssistBot(ActivityHandler):  # type: ignore[misc]
 
     def __init__(self, context: FlowContext) -> None:
         self.context = context
-        # The last reference stored per (person, conversation): skips a write on most turns.
-        self._stored: OrderedDict[tuple[int, str], str] = OrderedDict()
 
     # --- Teams events -------------------------------------------------------------------------
 
@@ -54,7 +51,9 @@ class BTAssistBot(ActivityHandler):  # type: ignore[misc]
         message = Message(
             text=turn_context.activity.text or "", verb=str(verb) if verb else None, data=value
         )
-        await self.send(turn_context, await respond(self.context, asker, message))
+        replies = await respond(self.context, asker, message)
+        clicked_card = turn_context.activity.reply_to_id if value else None
+        await self.send(turn_context, replies, clicked_card=clicked_card)
 
     async def on_members_added_activity(
         self, members_added: list[ChannelAccount], turn_context: TurnContext
@@ -68,19 +67,19 @@ class BTAssistBot(ActivityHandler):  # type: ignore[misc]
 
     async def on_installation_update_remove(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
-        async with self.context.database.session() as session:
+        async with self.context.database.session(write_lock=False) as session:
             await deactivate_conversation(
                 session, channel_id=activity.channel_id, conversation_id=activity.conversation.id
             )
-        self._stored.clear()
 
     async def on_adaptive_card_invoke(
         self, turn_context: TurnContext, invoke_value: AdaptiveCardInvokeValue
     ) -> AdaptiveCardInvokeResponse:
-        """Action.Execute: the first card replaces the clicked one, the rest are sent."""
+        """Action.Execute: the answer replaces the clicked card (text becomes a card), the rest
+        are sent as messages."""
         asker = await self.identify(turn_context)
-        if asker is None:
-            return AdaptiveCardInvokeResponse(status_code=200, type=MESSAGE_CONTENT_TYPE, value="")
+        if asker is None:  # the stranger was already told who to ask
+            return AdaptiveCardInvokeResponse(status_code=200, type=CARD_CONTENT_TYPE, value={})
         action = invoke_value.action
         if not isinstance(action, dict):  # the SDK leaves it a dict when deserialising
             action = {"verb": getattr(action, "verb", None), "data": getattr(action, "data", None)}
@@ -88,48 +87,53 @@ class BTAssistBot(ActivityHandler):  # type: ignore[misc]
         verb = action.get("verb")
         message = Message(verb=str(verb) if verb else None, data=data or {})
         replies = await respond(self.context, asker, message)
-        card_index = next((i for i, r in enumerate(replies) if r.card is not None), None)
-        if card_index is None:
-            await self.send(turn_context, replies)
-            return AdaptiveCardInvokeResponse(status_code=200, type=MESSAGE_CONTENT_TYPE, value="")
-        card_reply = replies.pop(card_index)
+        first = replies.pop(0) if replies else Reply(text="")
         await self.send(turn_context, replies)
-        return AdaptiveCardInvokeResponse(
-            status_code=200, type=CARD_CONTENT_TYPE, value=card_reply.card
-        )
+        # The SDK serialises `value` as an object, so a text answer travels as a card too.
+        shown = first.card or card([paragraph(first.text or "")])
+        return AdaptiveCardInvokeResponse(status_code=200, type=CARD_CONTENT_TYPE, value=shown)
 
     # --- identity and references --------------------------------------------------------------
 
     async def greet(self, turn_context: TurnContext) -> None:
         """Welcome someone who just installed the bot (once per conversation)."""
-        asker = await self.identify(turn_context, greeting=True)
+        asker = await self.identify(turn_context)
         if asker is not None:
             await self.send(
                 turn_context,
                 [menu_reply(asker, welcome=True, local_mode=self.context.local_mode)],
             )
 
-    async def identify(self, turn_context: TurnContext, *, greeting: bool = False) -> Asker | None:
-        """The roster person behind this turn, or None after telling a stranger who to ask."""
+    async def identify(self, turn_context: TurnContext) -> Asker | None:
+        """The roster person behind this turn, or None after telling a stranger who to ask.
+
+        A known person costs one transaction: who they are, and their conversation reference
+        checked against the stored one (read every turn, so a reference the proactive sender
+        deactivated comes back as soon as the person talks to the bot again).
+        """
         activity = turn_context.activity
-        sender = activity.from_property
-        aad_object_id = getattr(sender, "aad_object_id", None)
-        async with self.context.database.session() as session:
-            found = await find_person(session, aad_object_id=aad_object_id)
+        aad_object_id = getattr(activity.from_property, "aad_object_id", None)
+        found = None
+        if aad_object_id:
+            async with self.context.database.session() as session:
+                found = await find_person(session, aad_object_id=aad_object_id)
+                if found is not None and found.person.id is not None:
+                    await self._store_reference(session, activity, found.person.id)
         email = None
         if found is None:
             email = await self._member_email(turn_context)
             if email:
                 async with self.context.database.session() as session:
                     found = await find_person(session, email=email)
-                    if found and aad_object_id and found.person.id is not None:
-                        await remember_object_id(
-                            session, person_id=found.person.id, aad_object_id=aad_object_id
-                        )
+                    if found is not None and found.person.id is not None:
+                        if aad_object_id:
+                            await remember_object_id(
+                                session, person_id=found.person.id, aad_object_id=aad_object_id
+                            )
+                        await self._store_reference(session, activity, found.person.id)
         if found is None or found.person.id is None:
             await self._refuse_stranger(turn_context, email)
             return None
-        await self._store_reference(turn_context, found.person.id, force=greeting)
         return Asker(
             person_id=found.person.id,
             name=found.person.name,
@@ -154,7 +158,7 @@ class BTAssistBot(ActivityHandler):  # type: ignore[misc]
 
     async def _refuse_stranger(self, turn_context: TurnContext, email: str | None) -> None:
         language = language_for(None, turn_context.activity.locale)
-        async with self.context.database.session() as session:
+        async with self.context.database.session(write_lock=False) as session:
             coordinators = await coordinators_for_email(session, email)
         contact = (
             t(
@@ -168,36 +172,36 @@ class BTAssistBot(ActivityHandler):  # type: ignore[misc]
         text = f"{t('unknown_person.greeting', language)} {contact}"
         await turn_context.send_activity(to_activity(Reply(text=text)))
 
-    async def _store_reference(
-        self, turn_context: TurnContext, person_id: int, *, force: bool
-    ) -> None:
-        activity = turn_context.activity
+    @staticmethod
+    async def _store_reference(session: AsyncSession, activity: Activity, person_id: int) -> None:
+        """Keep the person's 1:1 reference current; `save_reference` writes only on a change."""
         if (activity.conversation.conversation_type or "personal") != "personal":
             return  # proactive messages go to the person's 1:1 chat only
-        reference = json.dumps(
-            TurnContext.get_conversation_reference(activity).serialize(), sort_keys=True
+        reference = TurnContext.get_conversation_reference(activity)
+        # The id of the message being answered is not part of the address (a proactive send
+        # starts from a fresh continuation id); keeping it would rewrite the row every turn.
+        reference.activity_id = None
+        await save_reference(
+            session,
+            person_id=person_id,
+            channel_id=activity.channel_id,
+            conversation_id=activity.conversation.id,
+            tenant_id=tenant_of(activity),
+            reference=json.dumps(reference.serialize(), sort_keys=True),
         )
-        key = (person_id, activity.conversation.id)
-        if not force and self._stored.get(key) == reference:
-            return
-        async with self.context.database.session() as session:
-            await save_reference(
-                session,
-                person_id=person_id,
-                channel_id=activity.channel_id,
-                conversation_id=activity.conversation.id,
-                tenant_id=tenant_of(activity),
-                reference=reference,
-            )
-        self._stored[key] = reference
-        self._stored.move_to_end(key)
-        if len(self._stored) > REFERENCE_CACHE_SIZE:
-            self._stored.popitem(last=False)
 
-    async def send(self, turn_context: TurnContext, replies: list[Reply]) -> None:
-        """Send replies in order."""
-        if replies:
-            await turn_context.send_activities([to_activity(reply) for reply in replies])
+    async def send(
+        self, turn_context: TurnContext, replies: list[Reply], *, clicked_card: str | None = None
+    ) -> None:
+        """Send replies in order; a `replace` reply updates the clicked card instead."""
+        for reply in replies:
+            activity = to_activity(reply)
+            if reply.replace and clicked_card:
+                activity.id = clicked_card
+                await turn_context.update_activity(activity)
+                clicked_card = None  # only one reply can take the clicked card's place
+            else:
+                await turn_context.send_activity(activity)
 
 
 def apologise(log_to: logging.Logger) -> Any:

@@ -189,7 +189,7 @@ class ProactiveSender:
 
     async def send_to_person(self, person_id: int, replies: Reply | Sequence[Reply]) -> SendOutcome:
         """Send to the person's most recent active reference (`no_reference` when there is none)."""
-        async with self.database.session() as session:
+        async with self.database.session(write_lock=False) as session:
             ref = await active_reference(session, person_id)
         if ref is None:
             log.info("proactive send person=%s status=%s", person_id, SendStatus.NO_REFERENCE)

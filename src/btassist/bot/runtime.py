@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from aiohttp import web
 
 from btassist.bot.adapter import BTAdapter
+from btassist.bot.dispatcher import OutboxDispatcher
 from btassist.bot.handler import BTAssistBot, apologise
 from btassist.bot.proactive import ProactiveSender
 from btassist.dialogs.turn import FlowContext
@@ -24,6 +25,7 @@ class BotRuntime:
     adapter: BTAdapter
     bot: BTAssistBot
     sender: ProactiveSender
+    dispatcher: OutboxDispatcher
 
     async def handle(self, request: web.Request) -> web.Response:
         """Process one POST /api/messages."""
@@ -39,4 +41,6 @@ def build_runtime(
     sender = ProactiveSender(
         adapter, app_id=settings.APP_ID, database=context.database, send_rate=settings.send_rate
     )
-    return BotRuntime(adapter=adapter, bot=BTAssistBot(context), sender=sender)
+    dispatcher = OutboxDispatcher(context=context, sender=sender)
+    bot = BTAssistBot(replace(context, wake_outbox=dispatcher.wake))
+    return BotRuntime(adapter=adapter, bot=bot, sender=sender, dispatcher=dispatcher)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import sqlite3
+from collections import deque
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from functools import partial
+from typing import Any, Self
 
-from sqlalchemy import Connection, event, text
+from sqlalchemy import Connection, event, make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -23,6 +27,7 @@ class Database:
         self.url = url
         self.engine: AsyncEngine = create_engine(url, echo=echo)
         self.sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
+        self._sqlite_writer = asyncio.Lock()
 
     @property
     def is_sqlite(self) -> bool:
@@ -30,22 +35,26 @@ class Database:
         return self.engine.dialect.name == "sqlite"
 
     @asynccontextmanager
-    async def session(self, *, write_lock: bool = False) -> AsyncIterator[AsyncSession]:
+    async def session(self, *, write_lock: bool = True) -> AsyncIterator[AsyncSession]:
         """A session whose transaction commits on success and rolls back on error.
 
-        `write_lock` is for read-then-write work that must not interleave (taking the last
-        seat): SQLite takes its write lock up front (BEGIN IMMEDIATE) instead of failing to
-        upgrade a stale read snapshot; on PostgreSQL the caller locks rows (FOR UPDATE).
+        On SQLite a transaction that reads and then writes fails ("database is locked") when
+        another writer committed in between, whatever the busy timeout. So by default SQLite
+        takes its write lock up front (BEGIN IMMEDIATE) and such transactions queue instead;
+        pass `write_lock=False` for read-only work, which then runs beside the writer. On
+        PostgreSQL the flag changes nothing: code that must not interleave locks its rows
+        (SELECT … FOR UPDATE).
         """
-        async with self.sessions() as session:
-            if write_lock and self.is_sqlite:
+        if write_lock and self.is_sqlite:
+            # One writer at a time is all SQLite allows; queueing here in the event loop is
+            # fair and instant, where SQLite's busy handler polls with sleeps of up to 100 ms.
+            async with self._sqlite_writer, self.sessions() as session:
                 await session.connection(execution_options={_IMMEDIATE: True})
-            try:
-                yield session
-                await session.commit()
-            except BaseException:
-                await session.rollback()
-                raise
+                async with _committing(session):
+                    yield session
+            return
+        async with self.sessions() as session, _committing(session):
+            yield session
 
     async def ping(self) -> bool:
         """Whether the database answers a trivial query."""
@@ -61,10 +70,26 @@ class Database:
         await self.engine.dispose()
 
 
+@asynccontextmanager
+async def _committing(session: AsyncSession) -> AsyncIterator[None]:
+    """Commit when the block succeeds, roll back when it raises."""
+    try:
+        yield
+        await session.commit()
+    except BaseException:
+        await session.rollback()
+        raise
+
+
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     """An async engine for a plain or driver-qualified URL, with SQLite tuned for a service."""
-    engine = create_async_engine(async_database_url(url), echo=echo, pool_pre_ping=True)
-    if engine.dialect.name == "sqlite":
+    async_url = async_database_url(url)
+    # A pooled PostgreSQL connection can die with the server or a proxy, so it is pinged on
+    # checkout; a SQLite file cannot, and its ping is a round trip to the driver's thread.
+    sqlite = make_url(async_url).get_backend_name() == "sqlite"
+    engine = create_async_engine(async_url, echo=echo, pool_pre_ping=not sqlite)
+    if sqlite:
+        event.listen(engine.sync_engine, "connect", _one_trip_per_statement)
         event.listen(engine.sync_engine, "connect", _tune_sqlite)
         event.listen(engine.sync_engine, "begin", _begin_sqlite)
     return engine
@@ -86,3 +111,85 @@ def _begin_sqlite(connection: Connection) -> None:
     """Start SQLite transactions ourselves, IMMEDIATE when the session asked for the lock."""
     immediate = connection.get_execution_options().get(_IMMEDIATE)
     connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _one_trip_per_statement(_dbapi_connection: Any, record: Any) -> None:
+    """Give the aiosqlite connection cursors that cost one trip to its thread per statement."""
+    driver = record.driver_connection
+    if callable(getattr(driver, "_execute", None)):  # else aiosqlite changed: keep its cursors
+        driver.cursor = partial(OneTripCursor, driver)
+
+
+class OneTripCursor:
+    """The aiosqlite cursor API that SQLAlchemy uses, one trip to the driver's thread a statement.
+
+    aiosqlite runs every cursor call on its connection thread, so a statement costs four thread
+    hand-offs (make the cursor, execute, fetch, close), each slower than the small query itself.
+    This cursor executes, fetches and closes in one trip and then serves the rows it kept.
+    """
+
+    arraysize = 1
+
+    def __init__(self, driver: Any) -> None:
+        self._driver = driver
+        self.description: Any = None
+        self.rowcount = -1
+        self.lastrowid: int | None = None
+        self._rows: deque[Any] = deque()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.close()
+
+    async def execute(self, sql: str, parameters: Any = ()) -> Self:
+        """Run one statement and keep its rows."""
+        await self._trip(lambda cursor: cursor.execute(sql, parameters))
+        return self
+
+    async def executemany(self, sql: str, parameters: Any) -> Self:
+        """Run one statement for each set of parameters."""
+        await self._trip(lambda cursor: cursor.executemany(sql, parameters))
+        return self
+
+    async def _trip(self, run: Callable[[sqlite3.Cursor], object]) -> None:
+        def on_driver_thread(connection: sqlite3.Connection) -> tuple[Any, int, Any, list[Any]]:
+            cursor = connection.cursor()
+            try:
+                run(cursor)
+                rows = cursor.fetchall() if cursor.description else []
+                return cursor.description, cursor.rowcount, cursor.lastrowid, rows
+            finally:
+                cursor.close()
+
+        outcome = await self._driver._execute(on_driver_thread, self._driver._conn)
+        self.description, self.rowcount, self.lastrowid, rows = outcome
+        self._rows = deque(rows)
+
+    async def fetchone(self) -> Any:
+        """The next kept row, or None."""
+        return self._rows.popleft() if self._rows else None
+
+    async def fetchmany(self, size: int | None = None) -> list[Any]:
+        """Up to `size` kept rows."""
+        count = min(self.arraysize if size is None else size, len(self._rows))
+        return [self._rows.popleft() for _ in range(count)]
+
+    async def fetchall(self) -> list[Any]:
+        """Every kept row."""
+        rows = list(self._rows)
+        self._rows.clear()
+        return rows
+
+    def __aiter__(self) -> Self:
+        return self
+
+    async def __anext__(self) -> Any:
+        if not self._rows:
+            raise StopAsyncIteration
+        return self._rows.popleft()
+
+    async def close(self) -> None:
+        """Forget the kept rows (the driver's cursor closed with its trip)."""
+        self._rows.clear()

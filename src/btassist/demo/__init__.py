@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime
 from importlib import resources
+from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 
 from btassist.db.engine import Database
+from btassist.db.types import utcnow
+from btassist.demo.courses import load_demo_courses
 from btassist.roster.csv_files import RosterFile, parse_roster_text
 from btassist.roster.importer import ImportResult, import_roster
 
@@ -29,14 +32,20 @@ def demo_roster(today: date | None = None) -> list[RosterFile]:
     return files
 
 
-async def load_demo(database: Database, today: date | None = None) -> list[ImportResult]:
-    """Import the demo roster (idempotent: a second load changes nothing on the same day)."""
+async def load_demo(
+    database: Database, today: date | None = None, *, zone: ZoneInfo | None = None
+) -> list[ImportResult]:
+    """Import the demo roster, the course catalogue and demo sessions dated from today
+    (idempotent: a second load changes nothing on the same day)."""
+    zone = zone or ZoneInfo("Europe/Stockholm")
+    today = today or datetime.now(zone).date()
     results = []
     for roster in demo_roster(today):
         result = await import_roster(database, roster)
         if not result.ok:
             raise RuntimeError(f"demo data is invalid: {result.problems}")
         results.append(result)
+    await load_demo_courses(database, today=today, zone=zone, now=utcnow())
     return results
 
 

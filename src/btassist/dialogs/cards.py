@@ -45,5 +45,17 @@ def bullet_list(lines: Iterable[str]) -> Element:
 
 
 def submit(title: str, verb: str, **data: Any) -> Element:
-    """A button that sends `verb` (and `data`) back to the bot as an Action.Submit."""
+    """A button that sends `verb` (and `data`) back to the bot as a new message (Action.Submit).
+
+    For navigation: the answer arrives as a new message and the card clicked stays as it was.
+    """
     return {"type": "Action.Submit", "title": title, "data": {VERB: verb, **data}}
+
+
+def execute(title: str, verb: str, **data: Any) -> Element:
+    """A button whose answer replaces the card it is on (Action.Execute, Universal Actions).
+
+    For acting on the card's subject (enrol, withdraw, save attendance): the bot answers in the
+    invoke response itself, so the old card with its now stale buttons is gone at once.
+    """
+    return {"type": "Action.Execute", "title": title, "verb": verb, "data": {VERB: verb, **data}}

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -11,6 +9,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from btassist.roster.models import Role
+from btassist.textmatch import fold
 
 
 class Intent(StrEnum):
@@ -20,6 +19,7 @@ class Intent(StrEnum):
     courses = "courses"
     my_courses = "my_courses"
     calendar = "calendar"
+    calendar_link = "calendar_link"
     assessments = "assessments"
     ask = "ask"
     my_trainees = "my_trainees"
@@ -27,6 +27,19 @@ class Intent(StrEnum):
     reports = "reports"
     english = "english"
     swedish = "swedish"
+    # Buttons (and commands with an argument, such as "deltagare försäkringsmedicin"):
+    course = "course"
+    enrol = "enrol"
+    withdraw = "withdraw"
+    report_done = "report_done"
+    participants = "participants"
+    attendance_form = "attendance_form"
+    attendance = "attendance"
+    # FAQ buttons: a suggested topic, a vote, "ask a person", a coordinator's "reply".
+    faq_topic = "faq_topic"
+    faq_vote = "faq_vote"
+    faq_forward = "faq_forward"
+    faq_reply = "faq_reply"
 
 
 @dataclass(frozen=True)
@@ -67,6 +80,24 @@ INTENTS: dict[Intent, IntentSpec] = {
             "schedule",
             "placements",
             "my placements",
+            "kalenderlänk",
+            "kalenderprenumeration",
+            "prenumerera",
+            "calendar link",
+            "calendar feed",
+            "subscribe",
+            "ical",
+        )
+    ),
+    Intent.calendar_link: IntentSpec(
+        (
+            "ny kalenderlänk",
+            "ny kalender länk",
+            "byt kalenderlänk",
+            "ny länk",
+            "new calendar link",
+            "reset calendar link",
+            "new link",
         )
     ),
     Intent.assessments: IntentSpec(
@@ -100,6 +131,33 @@ INTENTS: dict[Intent, IntentSpec] = {
     Intent.swedish: IntentSpec(("svenska", "på svenska", "swedish", "in swedish")),
 }
 
+COORDINATORS = frozenset({Role.coordinator, Role.studierektor})
+DOCTORS = frozenset({Role.doctor})
+INTENTS.update(
+    {
+        Intent.course: IntentSpec(()),
+        Intent.enrol: IntentSpec((), DOCTORS),
+        Intent.withdraw: IntentSpec((), DOCTORS),
+        Intent.report_done: IntentSpec((), DOCTORS),
+        Intent.participants: IntentSpec(("deltagare", "participants"), COORDINATORS),
+        Intent.attendance_form: IntentSpec((), COORDINATORS),
+        Intent.attendance: IntentSpec((), COORDINATORS),
+        Intent.faq_topic: IntentSpec(()),
+        Intent.faq_vote: IntentSpec(()),
+        Intent.faq_forward: IntentSpec(()),
+        Intent.faq_reply: IntentSpec((), COORDINATORS),
+    }
+)
+# Typed commands whose rest is an argument: "deltagare försäkringsmedicin", "kurs stas".
+COMMANDS: dict[str, Intent] = {
+    "deltagare": Intent.participants,
+    "participants": Intent.participants,
+    "kurs": Intent.course,
+    "course": Intent.course,
+    "anmal": Intent.course,
+    "enrol": Intent.course,
+}
+
 # Words that carry no intent of their own ("visa mina kurser tack" = "mina kurser").
 FILLER = frozenset(
     {
@@ -130,14 +188,10 @@ FILLER = frozenset(
 MIN_FUZZY_LENGTH = 4  # shorter messages must match exactly: "cbd" is not "cv"
 LONG_MESSAGE = 8  # from this length two typos are forgiven, below it one
 
-_FOLD = str.maketrans({"å": "a", "ä": "a", "ö": "o", "é": "e", "ü": "u"})
-_PUNCTUATION = re.compile(r"[^\w\s?-]+")
-
 
 def normalise(text: str) -> str:
     """Lower case, no å/ä/ö, no punctuation or filler words, single spaces."""
-    text = unicodedata.normalize("NFC", text).lower().translate(_FOLD)
-    words = _PUNCTUATION.sub(" ", text).split()
+    words = fold(text).split()
     kept = [word for word in words if word not in FILLER]
     return " ".join(kept or words)
 
@@ -160,6 +214,13 @@ def match_intent(text: str) -> Intent | None:
     typos = 2 if len(wanted) >= LONG_MESSAGE else 1
     best = process.extractOne(wanted, _KEYWORDS.keys(), scorer=OSA.distance, score_cutoff=typos)
     return _KEYWORDS[best[0]] if best else None
+
+
+def match_command(text: str) -> tuple[Intent, str] | None:
+    """A command word followed by an argument, e.g. ("participants", "försäkringsmedicin")."""
+    first, _, rest = text.strip().partition(" ")
+    intent = COMMANDS.get(fold(first))
+    return (intent, rest.strip()) if intent and rest.strip() else None
 
 
 def allowed(intent: Intent, roles: frozenset[Role]) -> bool:

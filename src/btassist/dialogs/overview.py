@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from btassist.db.engine import Database
-from btassist.dialogs.cards import card, heading, paragraph
+from btassist.dialogs.cards import Element, card, heading, paragraph
 from btassist.dialogs.turn import Asker, FlowContext, Reply
 from btassist.i18n.catalogue import t
 from btassist.roster.contacts import Contact, contacts_of, placements_of, programme_of, trainees_of
@@ -16,14 +16,14 @@ def _day(value: date) -> str:
     return value.isoformat()
 
 
-async def my_placements(ctx: FlowContext, asker: Asker) -> list[Reply]:
-    """The doctor's BT period and placements, marking the current one."""
+async def placements_section(ctx: FlowContext, asker: Asker) -> list[Element] | None:
+    """Card elements for the BT period and placements; None without a BT period."""
     lang, today = asker.language, ctx.today()
-    async with ctx.database.session() as session:
+    async with ctx.database.session(write_lock=False) as session:
         programme = await programme_of(session, asker.person_id)
         lines = await placements_of(session, asker.person_id)
     if programme is None:
-        return [Reply(text=t("calendar.no_programme", lang))]
+        return None
     items = []
     for line in lines:
         p = line.placement
@@ -48,14 +48,13 @@ async def my_placements(ctx: FlowContext, asker: Asker) -> list[Reply]:
     body = [heading(title)]
     if items:
         body.append(paragraph("\n".join(items)))
-    body.append(paragraph(t("calendar.feeds_coming", lang), subtle=True))
-    return [Reply(card=card(body))]
+    return body
 
 
 async def my_trainees(ctx: FlowContext, asker: Asker) -> list[Reply]:
     """The BT doctors a supervisor is huvudhandledare or current handledare for."""
     lang = asker.language
-    async with ctx.database.session() as session:
+    async with ctx.database.session(write_lock=False) as session:
         trainees = await trainees_of(session, asker.person_id, ctx.today())
     if not trainees:
         return [Reply(text=t("trainees.none", lang))]
@@ -83,7 +82,7 @@ async def my_trainees(ctx: FlowContext, asker: Asker) -> list[Reply]:
 
 async def contacts_for(database: Database, asker: Asker, today: date) -> list[Contact]:
     """The asker's contacts from the roster."""
-    async with database.session() as session:
+    async with database.session(write_lock=False) as session:
         person = await session.get(Person, asker.person_id)
         return [] if person is None else await contacts_of(session, person, today)
 

@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from btassist.db.engine import Database
+from btassist.faq.store import FaqStore
 from btassist.roster.models import Language, Role
 
 
@@ -39,10 +40,15 @@ class Message:
 
 @dataclass(frozen=True)
 class Reply:
-    """One message back: text, an Adaptive Card (as a dict), or both."""
+    """One message back: text, an Adaptive Card (as a dict), or both.
+
+    `replace` asks the transport to update the card the user clicked instead of adding a new
+    message, so no stale buttons (an old "Anmäl") stay behind.
+    """
 
     text: str | None = None
     card: dict[str, Any] | None = None
+    replace: bool = False
 
 
 @dataclass(frozen=True)
@@ -53,7 +59,14 @@ class FlowContext:
     zone: ZoneInfo
     local_mode: bool = False
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    public_url: str = "http://127.0.0.1:3978"
+    wake_outbox: Callable[[], None] = lambda: None  # deliver queued notices now, not at next tick
+    faq: FaqStore | None = None  # the FAQ knowledge base; None: unmatched text is not understood
 
     def today(self) -> date:
         """Today's date in the service's local time zone."""
         return self.clock().astimezone(self.zone).date()
+
+    def now(self) -> datetime:
+        """The current instant (UTC), from the injected clock."""
+        return self.clock()

@@ -61,12 +61,13 @@ class BotReply:
     status: int
     activities: list[JsonDict]
     body: Any = None  # the HTTP body: an invoke response, an error
+    updated: list[JsonDict] = field(default_factory=list)  # cards the bot changed in place
 
     @property
     def text(self) -> str:
         """The text of every message and the visible text of every card, joined by newlines."""
         parts: list[str] = []
-        for activity in self.activities:
+        for activity in [*self.updated, *self.activities]:
             if activity.get("text"):
                 parts.append(str(activity["text"]))
             parts += [card_text(card) for card in cards_of(activity)]
@@ -76,7 +77,9 @@ class BotReply:
     @property
     def cards(self) -> list[JsonDict]:
         """Every Adaptive Card in the reply (including one returned by an invoke)."""
-        found = [card for activity in self.activities for card in cards_of(activity)]
+        found = [
+            card for activity in [*self.updated, *self.activities] for card in cards_of(activity)
+        ]
         return found + self.invoke_cards
 
     @property
@@ -86,6 +89,14 @@ class BotReply:
         if body.get("type") == "application/vnd.microsoft.card.adaptive":
             return [body["value"]]
         return []
+
+    @property
+    def card_activity_id(self) -> str | None:
+        """The id of the last activity carrying a card (what Teams puts in replyToId)."""
+        for activity in reversed([*self.activities, *self.updated]):
+            if cards_of(activity) and activity.get("id"):
+                return str(activity["id"])
+        return None
 
     @property
     def buttons(self) -> list[Button]:
@@ -206,6 +217,7 @@ class ChatClient:
         """POST an activity and return what the bot sent during that turn."""
         conversation_id = activity.get("conversation", {}).get("id", "")
         before = len(self.connector.sent_to(conversation_id))
+        updates_before = len(self.connector.updated)
         all_headers = {"Content-Type": "application/json", **(headers or {})}
         if self.token and "Authorization" not in all_headers:
             token = await self.token(activity)
@@ -220,7 +232,12 @@ class ChatClient:
             body = json.loads(raw) if raw else None
         except ValueError:
             body = raw
-        return BotReply(status, self.connector.sent_to(conversation_id)[before:], body)
+        updated = [
+            r.activity
+            for r in self.connector.updated[updates_before:]
+            if r.conversation_id == conversation_id
+        ]
+        return BotReply(status, self.connector.sent_to(conversation_id)[before:], body, updated)
 
     async def install(self, user: ChatUser) -> BotReply:
         """What Teams sends when a user adds the bot to their personal chat."""
@@ -239,9 +256,17 @@ class ChatClient:
 
     async def click(self, user: ChatUser, reply: BotReply, title: str) -> BotReply:
         """The user clicks the button titled `title` in `reply`."""
-        button = reply.button(title)
+        return await self.press(user, reply.button(title), card_activity_id=reply.card_activity_id)
+
+    async def press(
+        self, user: ChatUser, button: Button, *, card_activity_id: str | None = None
+    ) -> BotReply:
+        """The user presses `button` on the card sent as activity `card_activity_id`."""
         if button.type == "Action.Submit":
-            return await self.post(self.activity(user, value=button.data))
+            fields: dict[str, Any] = {"value": button.data}
+            if card_activity_id:
+                fields["replyToId"] = card_activity_id
+            return await self.post(self.activity(user, **fields))
         if button.type == "Action.Execute":
             return await self.post(
                 self.activity(
@@ -258,4 +283,6 @@ class ChatClient:
                     },
                 )
             )
-        raise ValueError(f"button {title!r} is a {button.type}, which the bot does not receive")
+        raise ValueError(
+            f"button {button.title!r} is a {button.type}, which the bot does not receive"
+        )

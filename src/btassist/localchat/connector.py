@@ -400,9 +400,14 @@ class FakeConnector:
             return sum(fault.remaining for fault in self._faults)
 
     def sent_to(self, conversation_id: str) -> list[JsonDict]:
-        """Activity JSON of :attr:`sent` for one conversation, in arrival order."""
+        """Activity JSON of :attr:`sent` for one conversation, in arrival order, each with the
+        id the connector gave it (as Teams shows it, and puts in a card click's replyToId)."""
         with self._lock:
-            return [r.activity for r in self._sent if r.conversation_id == conversation_id]
+            return [
+                {**r.activity, "id": r.activity_id}
+                for r in self._sent
+                if r.conversation_id == conversation_id
+            ]
 
     # The explicit ``timeout`` argument is the point of these helpers, hence ASYNC109 is
     # silenced; RUF100 too, because ruff's default rule set does not enable ASYNC109.

@@ -1,12 +1,16 @@
-"""Reading roster CSV files the way Excel writes them: `,` or `;`, UTF-8 with or without BOM."""
+"""Reading CSV files the way Excel writes them (`,` or `;`, UTF-8 with or without BOM), the
+roster's two kinds among them, and reading typed cells with every problem noted by line."""
 
 from __future__ import annotations
 
 import csv
 import io
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
+
+from email_validator import EmailNotValidError, validate_email
 
 PEOPLE_COLUMNS = (
     "email",
@@ -31,8 +35,11 @@ class RosterFileKind(StrEnum):
     placements = "placements"
 
 
-class RosterFileError(ValueError):
+class CsvFileError(ValueError):
     """The file as a whole cannot be read (not a single bad row)."""
+
+
+RosterFileError = CsvFileError  # the name the roster import has always raised
 
 
 @dataclass(frozen=True)
@@ -45,6 +52,14 @@ class CsvRow:
 
 
 @dataclass(frozen=True)
+class CsvTable:
+    """A parsed CSV file: its header (trimmed, lower case) and its non-blank rows."""
+
+    header: tuple[str, ...]
+    rows: list[CsvRow]
+
+
+@dataclass(frozen=True)
 class RosterFile:
     """A parsed roster file: what kind it is and its rows."""
 
@@ -54,25 +69,36 @@ class RosterFile:
 
 def read_roster_file(path: Path) -> RosterFile:
     """Read a people or placements CSV; the header tells the two apart."""
-    try:
-        raw = path.read_bytes()
-    except OSError as error:
-        raise RosterFileError(f"cannot read {path}: {error.strerror or error}") from error
-    if len(raw) > MAX_FILE_BYTES:
-        raise RosterFileError(f"{path} is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")
-    return parse_roster_text(_decode(raw, path))
+    table = read_csv_file(path)
+    return RosterFile(kind=_kind_of(table.header), rows=table.rows)
 
 
 def parse_roster_text(text: str) -> RosterFile:
     """Parse CSV text whose first line is a people or placements header."""
+    table = parse_csv_text(text)
+    return RosterFile(kind=_kind_of(table.header), rows=table.rows)
+
+
+def read_csv_file(path: Path) -> CsvTable:
+    """Read any CSV file Excel may have written, refusing what cannot be a sane upload."""
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise CsvFileError(f"cannot read {path}: {error.strerror or error}") from error
+    if len(raw) > MAX_FILE_BYTES:
+        raise CsvFileError(f"{path} is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")
+    return parse_csv_text(_decode(raw, path))
+
+
+def parse_csv_text(text: str) -> CsvTable:
+    """Parse CSV text with a header line; the delimiter is whichever of `;` `,` it uses more."""
     text = text.removeprefix("\ufeff")
     first_line = text.split("\n", 1)[0]
     if not first_line.strip():
-        raise RosterFileError("the file is empty or starts with a blank line; expected a header")
+        raise CsvFileError("the file is empty or starts with a blank line; expected a header")
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     header = tuple(column.strip().lower() for column in next(reader))
-    kind = _kind_of(header)
     rows: list[CsvRow] = []
     line = reader.line_num + 1
     for cells in reader:
@@ -82,14 +108,14 @@ def parse_roster_text(text: str) -> RosterFile:
             extra = any(cell.strip() for cell in cells[len(header) :])
             rows.append(CsvRow(line=line, values=values, extra_cells=extra))
         line = reader.line_num + 1
-    return RosterFile(kind=kind, rows=rows)
+    return CsvTable(header=header, rows=rows)
 
 
 def _decode(raw: bytes, path: Path) -> str:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise RosterFileError(
+        raise CsvFileError(
             f"{path} is not UTF-8 (byte {error.start}); in Excel choose "
             "'Save as' → 'CSV UTF-8 (comma delimited)'"
         ) from error
@@ -104,10 +130,68 @@ def _kind_of(header: tuple[str, ...]) -> RosterFileKind:
             return kind
         if header[:1] == expected[:1]:
             missing = ", ".join(c for c in expected if c not in header)
-            raise RosterFileError(f"the {kind} header lacks the column(s): {missing}")
-    raise RosterFileError(
+            raise CsvFileError(f"the {kind} header lacks the column(s): {missing}")
+    raise CsvFileError(
         "unrecognised header; expected either\n  "
         + ",".join(PEOPLE_COLUMNS)
         + "\nor\n  "
         + ",".join(PLACEMENT_COLUMNS)
     )
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """Why one line of a file cannot be imported."""
+
+    line: int
+    message: str
+
+
+class CellReader:
+    """Reads typed cells from one CSV row, noting a problem for each bad cell."""
+
+    def __init__(self, row: CsvRow, problems: list[Problem]) -> None:
+        self.row = row
+        self.problems = problems
+        self.ok = True
+        if row.extra_cells:
+            self.fail("more cells than header columns (a stray delimiter?)")
+
+    def fail(self, message: str) -> None:
+        self.problems.append(Problem(self.row.line, message))
+        self.ok = False
+
+    def text(self, column: str, *, required: bool = True) -> str:
+        value = self.row.values.get(column, "")
+        if required and not value:
+            self.fail(f"{column} is empty")
+        return value
+
+    def email(self, column: str, *, required: bool = True) -> str | None:
+        value = self.text(column, required=required)
+        if not value:
+            return None
+        try:
+            return validate_email(value, check_deliverability=False).normalized.lower()
+        except EmailNotValidError:
+            self.fail(f"{column} {value!r} is not an e-mail address")
+            return None
+
+    def day(self, column: str, *, required: bool = True) -> date | None:
+        value = self.text(column, required=required)
+        if not value:
+            return None
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            self.fail(f"{column} {value!r} is not a date (use YYYY-MM-DD)")
+            return None
+
+    def period(self, start_column: str, end_column: str) -> tuple[date, date] | None:
+        start, end = self.day(start_column), self.day(end_column)
+        if start is None or end is None:
+            return None
+        if end < start:
+            self.fail(f"{end_column} {end} is before {start_column} {start}")
+            return None
+        return start, end

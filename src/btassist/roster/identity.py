@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlmodel import col, func, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -13,22 +15,27 @@ from btassist.roster.queries import PersonSummary
 async def find_person(
     session: AsyncSession, *, aad_object_id: str | None = None, email: str | None = None
 ) -> PersonSummary | None:
-    """An active roster person by object id, else by e-mail (case-insensitive)."""
-    query = select(Person).where(col(Person.active).is_(True))
+    """An active roster person by object id, else by e-mail (case-insensitive).
+
+    Runs on every turn, so the person and their roles come back in one query.
+    """
+    query = (
+        select(Person, PersonRole.role)
+        .outerjoin(PersonRole, col(PersonRole.person_id) == col(Person.id))
+        .where(col(Person.active).is_(True))
+    )
+    rows: Sequence[tuple[Person, str | None]] = []  # no role: None (outer join)
     if aad_object_id:
-        found = (await session.exec(query.where(Person.aad_object_id == aad_object_id))).first()
-    else:
-        found = None
-    if found is None and email:
-        found = (
+        rows = (await session.exec(query.where(Person.aad_object_id == aad_object_id))).all()
+    if not rows and email:
+        rows = (
             await session.exec(query.where(func.lower(Person.email) == email.strip().lower()))
-        ).first()
-    if found is None or found.id is None:
+        ).all()
+    if not rows or rows[0][0].id is None:
         return None
-    roles = (
-        await session.exec(select(PersonRole.role).where(PersonRole.person_id == found.id))
-    ).all()
-    return PersonSummary(person=found, roles=frozenset(Role(r) for r in roles), programme=None)
+    person = rows[0][0]
+    roles = frozenset(Role(role) for who, role in rows if role is not None and who.id == person.id)
+    return PersonSummary(person=person, roles=roles, programme=None)
 
 
 async def remember_object_id(session: AsyncSession, *, person_id: int, aad_object_id: str) -> None:
@@ -78,3 +85,14 @@ async def coordinators_for_email(session: AsyncSession, email: str | None) -> li
             )
         ).all()
     )
+
+
+async def person_by_id(session: AsyncSession, person_id: int) -> PersonSummary | None:
+    """An active roster person with their roles, by id."""
+    person = await session.get(Person, person_id)
+    if person is None or not person.active:
+        return None
+    roles = (
+        await session.exec(select(PersonRole.role).where(PersonRole.person_id == person_id))
+    ).all()
+    return PersonSummary(person=person, roles=frozenset(Role(r) for r in roles), programme=None)

@@ -13,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from btassist.db.engine import Database
 from btassist.db.types import utcnow
-from btassist.roster.csv_files import RosterFile, RosterFileKind
+from btassist.roster.csv_files import Problem, RosterFile, RosterFileKind
 from btassist.roster.models import (
     BTProgramme,
     Person,
@@ -27,7 +27,6 @@ from btassist.roster.records import (
     KnownPeople,
     PersonRecord,
     PlacementRecord,
-    Problem,
     Progress,
     check_people,
     check_placements,

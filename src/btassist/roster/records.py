@@ -7,9 +7,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from email_validator import EmailNotValidError, validate_email
-
-from btassist.roster.csv_files import CsvRow
+from btassist.roster.csv_files import CellReader, CsvRow, Problem
 from btassist.roster.models import BTType, Language, PlacementKind, Role
 
 ROLE_ALIASES: dict[str, Role] = {
@@ -27,14 +25,6 @@ PLACEMENT_ALIASES: dict[str, PlacementKind] = {
 }
 
 Progress = Callable[[int], None]
-
-
-@dataclass(frozen=True, order=True)
-class Problem:
-    """Why one line of a file cannot be imported."""
-
-    line: int
-    message: str
 
 
 @dataclass(frozen=True)
@@ -83,56 +73,6 @@ class KnownPeople:
     email_by_aad: dict[str, str] = field(default_factory=dict)
 
 
-class _Row:
-    """Reads typed cells from one CSV row, noting a problem for each bad cell."""
-
-    def __init__(self, row: CsvRow, problems: list[Problem]) -> None:
-        self.row = row
-        self.problems = problems
-        self.ok = True
-        if row.extra_cells:
-            self.fail("more cells than header columns (a stray delimiter?)")
-
-    def fail(self, message: str) -> None:
-        self.problems.append(Problem(self.row.line, message))
-        self.ok = False
-
-    def text(self, column: str, *, required: bool = True) -> str:
-        value = self.row.values.get(column, "")
-        if required and not value:
-            self.fail(f"{column} is empty")
-        return value
-
-    def email(self, column: str, *, required: bool = True) -> str | None:
-        value = self.text(column, required=required)
-        if not value:
-            return None
-        try:
-            return validate_email(value, check_deliverability=False).normalized.lower()
-        except EmailNotValidError:
-            self.fail(f"{column} {value!r} is not an e-mail address")
-            return None
-
-    def day(self, column: str) -> date | None:
-        value = self.text(column)
-        if not value:
-            return None
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            self.fail(f"{column} {value!r} is not a date (use YYYY-MM-DD)")
-            return None
-
-    def period(self, start_column: str, end_column: str) -> tuple[date, date] | None:
-        start, end = self.day(start_column), self.day(end_column)
-        if start is None or end is None:
-            return None
-        if end < start:
-            self.fail(f"{end_column} {end} is before {start_column} {start}")
-            return None
-        return start, end
-
-
 def check_people(
     rows: Iterable[CsvRow], known: KnownPeople, progress: Progress | None = None
 ) -> tuple[list[PersonRecord], list[Problem]]:
@@ -143,7 +83,7 @@ def check_people(
     emails = Counter(row.values.get("email", "").strip().lower() for row in rows)
     aad_ids = Counter(row.values.get("aad_object_id", "") for row in rows)
     for row in rows:
-        record = _person(_Row(row, problems), known, emails, aad_ids)
+        record = _person(CellReader(row, problems), known, emails, aad_ids)
         if record is not None:
             records.append(record)
         if progress:
@@ -157,7 +97,7 @@ def check_people(
 
 
 def _person(
-    cells: _Row, known: KnownPeople, emails: Counter[str], aad_ids: Counter[str]
+    cells: CellReader, known: KnownPeople, emails: Counter[str], aad_ids: Counter[str]
 ) -> PersonRecord | None:
     email = cells.email("email")
     if email and emails[email] > 1:
@@ -194,7 +134,7 @@ def _person(
     )
 
 
-def _language(cells: _Row) -> Language | None:
+def _language(cells: CellReader) -> Language | None:
     value = cells.text("language", required=False).lower()
     if not value:
         return None
@@ -205,7 +145,7 @@ def _language(cells: _Row) -> Language | None:
         return None
 
 
-def _programme(cells: _Row, *, is_doctor: bool) -> ProgrammeRecord | None:
+def _programme(cells: CellReader, *, is_doctor: bool) -> ProgrammeRecord | None:
     bt_columns = ("bt_type", "bt_start", "bt_end", "main_supervisor_email")
     if not is_doctor:
         if any(cells.row.values.get(column) for column in bt_columns):
@@ -248,7 +188,7 @@ def check_placements(
     records: list[PlacementRecord] = []
     seen: dict[tuple[str, PlacementKind, date], int] = {}
     for row in rows:
-        record = _placement(_Row(row, problems), known, problems)
+        record = _placement(CellReader(row, problems), known, problems)
         if record is not None:
             key = (record.doctor_email, record.kind, record.start)
             if key in seen:
@@ -263,7 +203,9 @@ def check_placements(
     return records, sorted(problems)
 
 
-def _placement(cells: _Row, known: KnownPeople, problems: list[Problem]) -> PlacementRecord | None:
+def _placement(
+    cells: CellReader, known: KnownPeople, problems: list[Problem]
+) -> PlacementRecord | None:
     doctor = cells.email("doctor_email")
     if doctor is not None:
         if doctor not in known.roles_by_email:

@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any, Literal
 
 from alembic import context
 from sqlalchemy.engine import Connection
+from sqlmodel.sql.sqltypes import AutoString
 
 from btassist.db.engine import create_engine
 from btassist.db.tables import metadata
+from btassist.db.types import UTCDateTime
 
 config = context.config
+
+
+def render_item(kind: str, item: Any, _context: Any) -> str | Literal[False]:
+    """Write plain SQLAlchemy types into migrations, so they never import our code."""
+    if kind == "type" and isinstance(item, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    if kind == "type" and isinstance(item, AutoString):
+        return f"sa.String(length={item.length})" if item.length else "sa.String()"
+    return False
 
 
 def run_on(connection: Connection) -> None:
@@ -20,6 +32,7 @@ def run_on(connection: Connection) -> None:
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        render_item=render_item,
     )
     with context.begin_transaction():
         context.run_migrations()

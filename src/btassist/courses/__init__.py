@@ -1,0 +1,1 @@
+"""Mandatory BT courses: the catalogue, sessions, enrolment with seats and waitlists, completion."""

@@ -1,0 +1,362 @@
+"""Enrolment rules: one seat per doctor, FIFO waitlists, promotion on cancel, exact capacity.
+
+The waitlist is ordered by enrolment id: ids are assigned inside the locked transaction, so
+their order is the order in which requests took the lock (arrival order), unlike a timestamp
+taken before waiting for the lock.
+
+Every read-then-write here runs in one transaction that holds the session's lock: SQLite's
+write lock taken up front (BEGIN IMMEDIATE) or PostgreSQL's row lock on the session
+(SELECT … FOR UPDATE), so two doctors can never take the same last seat.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func
+from sqlmodel import col, or_, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from btassist.courses.models import (
+    Course,
+    CourseCompletion,
+    CourseKind,
+    CourseSession,
+    Enrolment,
+    EnrolmentStatus,
+    Recurrence,
+    SessionStatus,
+)
+from btassist.courses.schedule import overlaps
+from btassist.db.engine import Database
+from btassist.outbox.queue import enqueue
+from btassist.roster.models import Person, PersonRole, Role
+
+HOLDING = (EnrolmentStatus.enrolled, EnrolmentStatus.waitlisted)
+MULTI_SESSION_KINDS = frozenset({CourseKind.schemalagd_undervisning})
+
+
+class Refusal(StrEnum):
+    """Why an enrolment was refused; each has a polite message in the catalogue."""
+
+    unknown_session = "unknown_session"
+    not_a_doctor = "not_a_doctor"
+    other_region = "other_region"
+    cancelled = "cancelled"
+    deadline_passed = "deadline_passed"
+    already_enrolled = "already_enrolled"
+    already_in_course = "already_in_course"
+
+
+class EnrolmentRefused(Exception):
+    """The rules do not allow this enrolment."""
+
+    def __init__(self, reason: Refusal, *, other_session_id: int | None = None) -> None:
+        super().__init__(reason.value)
+        self.reason = reason
+        self.other_session_id = other_session_id
+
+
+class Clash(Exception):
+    """The session overlaps others the doctor holds; they confirm before enrolling anyway."""
+
+    def __init__(
+        self, course: Course, session: CourseSession, clashing: list[tuple[Course, CourseSession]]
+    ) -> None:
+        super().__init__("clash")
+        self.course, self.session, self.clashing = course, session, clashing
+
+
+@dataclass(frozen=True)
+class Seat:
+    """The outcome of an enrolment: a seat, or a place in line (1 = next), and what it is for."""
+
+    enrolment_id: int
+    status: EnrolmentStatus
+    waitlist_position: int | None
+    course: Course
+    session: CourseSession
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    """The outcome of a cancellation, and who moved up from the waitlist."""
+
+    previous: EnrolmentStatus
+    promoted_doctor_id: int | None
+
+
+async def _locked_session(session: AsyncSession, session_id: int) -> CourseSession | None:
+    query = select(CourseSession).where(CourseSession.id == session_id)
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        query = query.with_for_update()
+    return (await session.exec(query)).first()
+
+
+async def enrol(
+    database: Database,
+    *,
+    doctor_id: int,
+    session_id: int,
+    now: datetime,
+    zone: ZoneInfo | None = None,
+) -> Seat:
+    """Take a seat, or the next place on the waitlist, in one locked transaction.
+
+    With a `zone`, a time clash with the doctor's other sessions raises `Clash` first (the
+    chat shows it and asks); without one the doctor has already confirmed.
+    """
+    async with database.session(write_lock=True) as session:
+        course_session = await _locked_session(session, session_id)
+        if course_session is None:
+            raise EnrolmentRefused(Refusal.unknown_session)
+        course = await session.get(Course, course_session.course_id)
+        assert course is not None
+        region = (
+            await session.exec(
+                select(Person.region_code)
+                .join(PersonRole)
+                .where(Person.id == doctor_id, PersonRole.role == Role.doctor)
+            )
+        ).first()
+        if region is None:
+            raise EnrolmentRefused(Refusal.not_a_doctor)
+        if region != course_session.region_code:
+            raise EnrolmentRefused(Refusal.other_region)
+        if course_session.status is SessionStatus.cancelled:
+            raise EnrolmentRefused(Refusal.cancelled)
+        if now > enrolment_closes(course_session):
+            raise EnrolmentRefused(Refusal.deadline_passed)
+        # Everything the doctor holds, and any earlier row for this session, in one query.
+        mine = (
+            await session.exec(
+                select(Enrolment, CourseSession, Course)
+                .join(CourseSession, col(CourseSession.id) == Enrolment.session_id)
+                .join(Course, col(Course.id) == CourseSession.course_id)
+                .where(
+                    Enrolment.doctor_id == doctor_id,
+                    or_(col(Enrolment.status).in_(HOLDING), Enrolment.session_id == session_id),
+                )
+            )
+        ).all()
+        earlier = next((e for e, s, _ in mine if s.id == session_id), None)
+        for held, held_session, held_course in mine:
+            if held.status not in HOLDING:
+                continue
+            if held_session.id == session_id:
+                raise EnrolmentRefused(Refusal.already_enrolled)
+            if held_course.id == course.id and course.kind not in MULTI_SESSION_KINDS:
+                raise EnrolmentRefused(Refusal.already_in_course, other_session_id=held_session.id)
+        if zone is not None:
+            clashing = [
+                (held_course, held_session)
+                for held, held_session, held_course in mine
+                if held.status in HOLDING
+                and held_session.status is SessionStatus.scheduled
+                and overlaps(course_session, held_session, zone)
+            ]
+            if clashing:
+                session.expunge_all()  # keep them readable after the rollback
+                raise Clash(course, course_session, clashing)
+        if earlier is not None:
+            if earlier.status is EnrolmentStatus.attended:
+                raise EnrolmentRefused(Refusal.already_enrolled)
+            # A new row, so its id (the queue order, assigned under the lock) is the newest.
+            await session.delete(earlier)
+            await session.flush()
+        taken = await _count(session, session_id, EnrolmentStatus.enrolled)
+        has_seat = course_session.capacity is None or taken < course_session.capacity
+        status = EnrolmentStatus.enrolled if has_seat else EnrolmentStatus.waitlisted
+        enrolment = Enrolment(
+            session_id=session_id, doctor_id=doctor_id, status=status, queued_at=now, updated_at=now
+        )
+        session.add(enrolment)
+        await session.flush()
+        assert enrolment.id is not None
+        position = None
+        if status is EnrolmentStatus.waitlisted:
+            position = await _count(session, session_id, EnrolmentStatus.waitlisted)
+        return Seat(
+            enrolment_id=enrolment.id,
+            status=status,
+            waitlist_position=position,
+            course=course,
+            session=course_session,
+        )
+
+
+def enrolment_closes(course_session: CourseSession) -> datetime:
+    """The deadline, else the start; a weekly series stays open until its last week starts."""
+    if course_session.enrolment_deadline is not None:
+        return course_session.enrolment_deadline
+    if course_session.recurrence is Recurrence.weekly and course_session.repeat_until:
+        weeks = (course_session.repeat_until - course_session.starts_at.date()).days // 7
+        return course_session.starts_at + timedelta(weeks=max(weeks, 0))
+    return course_session.starts_at
+
+
+async def _count(session: AsyncSession, session_id: int, status: EnrolmentStatus) -> int:
+    return (
+        await session.exec(
+            select(func.count())
+            .select_from(Enrolment)
+            .where(Enrolment.session_id == session_id, Enrolment.status == status)
+        )
+    ).one()
+
+
+async def withdraw(
+    database: Database, *, doctor_id: int, session_id: int, now: datetime
+) -> Withdrawal | None:
+    """Give up a seat or waitlist place; the first in line gets a freed seat and a notice."""
+    async with database.session(write_lock=True) as session:
+        course_session = await _locked_session(session, session_id)
+        if course_session is None:
+            return None
+        enrolment = (
+            await session.exec(
+                select(Enrolment).where(
+                    Enrolment.session_id == session_id,
+                    Enrolment.doctor_id == doctor_id,
+                    col(Enrolment.status).in_(HOLDING),
+                )
+            )
+        ).first()
+        if enrolment is None:
+            return None
+        previous = enrolment.status
+        enrolment.status, enrolment.updated_at = EnrolmentStatus.cancelled, now
+        session.add(enrolment)
+        promoted = None
+        if (
+            previous is EnrolmentStatus.enrolled
+            and course_session.status is SessionStatus.scheduled
+        ):
+            promoted = await _promote_first_in_line(session, course_session, now)
+        return Withdrawal(previous=previous, promoted_doctor_id=promoted)
+
+
+async def _promote_first_in_line(
+    session: AsyncSession, course_session: CourseSession, now: datetime
+) -> int | None:
+    assert course_session.id is not None
+    if course_session.capacity is not None:
+        taken = await _count(session, course_session.id, EnrolmentStatus.enrolled)
+        if taken >= course_session.capacity:
+            return None
+    first = (
+        await session.exec(
+            select(Enrolment)
+            .where(
+                Enrolment.session_id == course_session.id,
+                Enrolment.status == EnrolmentStatus.waitlisted,
+            )
+            .order_by(col(Enrolment.id))
+            .limit(1)
+        )
+    ).first()
+    if first is None or first.id is None:
+        return None
+    first.status, first.updated_at = EnrolmentStatus.enrolled, now
+    session.add(first)
+    await enqueue(
+        session,
+        person_id=first.doctor_id,
+        template="waitlist_promoted",
+        params={"session_id": course_session.id},
+        dedupe_key=f"waitlist_promoted:{first.id}:{now.isoformat()}",
+    )
+    return first.doctor_id
+
+
+async def fill_free_seats(
+    session: AsyncSession, *, course_session: CourseSession, now: datetime
+) -> list[int]:
+    """Move the waitlist up into free seats (e.g. after capacity grew); each doctor is told."""
+    promoted = []
+    while (doctor_id := await _promote_first_in_line(session, course_session, now)) is not None:
+        promoted.append(doctor_id)
+    return promoted
+
+
+async def cancel_session(
+    session: AsyncSession, *, course_session: CourseSession, now: datetime
+) -> list[int]:
+    """Mark a session cancelled (never deleted); its doctors need a new session and are told."""
+    assert course_session.id is not None
+    course_session.status, course_session.updated_at = SessionStatus.cancelled, now
+    course_session.sequence += 1  # calendars treat a cancellation as a significant change
+    session.add(course_session)
+    affected = (
+        await session.exec(
+            select(Enrolment).where(
+                Enrolment.session_id == course_session.id, col(Enrolment.status).in_(HOLDING)
+            )
+        )
+    ).all()
+    for enrolment in affected:
+        enrolment.status, enrolment.updated_at = EnrolmentStatus.needs_new_session, now
+        session.add(enrolment)
+        await enqueue(
+            session,
+            person_id=enrolment.doctor_id,
+            template="session_cancelled",
+            params={"session_id": course_session.id},
+            dedupe_key=f"session_cancelled:{course_session.id}:{enrolment.doctor_id}",
+        )
+    return [e.doctor_id for e in affected]
+
+
+async def record_attendance(
+    database: Database, *, session_id: int, doctor_ids: list[int], on: date, now: datetime
+) -> int:
+    """Mark doctors as having attended, which completes the course for them."""
+    async with database.session() as session:
+        course_session = await session.get(CourseSession, session_id)
+        if course_session is None:
+            return 0
+        enrolments = (
+            await session.exec(
+                select(Enrolment).where(
+                    Enrolment.session_id == session_id, col(Enrolment.doctor_id).in_(doctor_ids)
+                )
+            )
+        ).all()
+        for enrolment in enrolments:
+            enrolment.status, enrolment.updated_at = EnrolmentStatus.attended, now
+            session.add(enrolment)
+            await _complete(session, enrolment.doctor_id, course_session.course_id, on, now)
+        return len(enrolments)
+
+
+async def report_web_course(
+    database: Database, *, doctor_id: int, course_id: int, on: date, now: datetime
+) -> None:
+    """A doctor reports finishing a web course on a given day."""
+    async with database.session() as session:
+        await _complete(session, doctor_id, course_id, on, now, by_doctor=True)
+
+
+async def _complete(
+    session: AsyncSession,
+    doctor_id: int,
+    course_id: int,
+    on: date,
+    now: datetime,
+    *,
+    by_doctor: bool = False,
+) -> None:
+    existing = await session.get(CourseCompletion, (doctor_id, course_id))
+    if existing is None:
+        session.add(
+            CourseCompletion(
+                doctor_id=doctor_id,
+                course_id=course_id,
+                completed_on=on,
+                reported_by_doctor=by_doctor,
+                recorded_at=now,
+            )
+        )

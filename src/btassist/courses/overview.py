@@ -1,0 +1,215 @@
+"""A doctor's view of the catalogue: what is mandatory, what is done, booked or missing."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from rapidfuzz import fuzz
+from sqlalchemy import func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from btassist.courses.models import (
+    Course,
+    CourseCompletion,
+    CourseRegion,
+    CourseSession,
+    Enrolment,
+    EnrolmentStatus,
+    SessionStatus,
+)
+from btassist.textmatch import fold
+
+MATCH_CUTOFF = 70.0
+AMBIGUITY_GAP = 8.0  # courses scoring this close to the best are offered as choices
+
+
+class CourseState(StrEnum):
+    """Where a doctor stands with a course (klar / anmäld / väntelista / saknas)."""
+
+    done = "done"
+    enrolled = "enrolled"
+    waitlisted = "waitlisted"
+    needs_new_session = "needs_new_session"
+    missing = "missing"
+
+
+@dataclass(frozen=True)
+class SessionView:
+    """An upcoming session with its free seats (None: no limit)."""
+
+    session: CourseSession
+    seats_left: int | None
+    waitlisted: int
+    my_status: EnrolmentStatus | None
+
+
+@dataclass
+class CourseView:
+    """A course as one doctor sees it in their region."""
+
+    course: Course
+    mandatory: bool
+    state: CourseState
+    sessions: list[SessionView] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How many mandatory courses remain."""
+
+    remaining: int
+    total: int
+
+
+async def courses_for_doctor(
+    session: AsyncSession, *, doctor_id: int, region: str, now: datetime
+) -> list[CourseView]:
+    """Courses offered in the region, mandatory first, each with its upcoming sessions."""
+    offered = (
+        await session.exec(
+            select(Course, CourseRegion.mandatory)
+            .join(CourseRegion)
+            .where(CourseRegion.region_code == region, col(Course.active).is_(True))
+            .order_by(col(CourseRegion.mandatory).desc(), Course.title_sv)
+        )
+    ).all()
+    course_ids = [course.id for course, _ in offered]
+    sessions = (
+        await session.exec(
+            select(CourseSession)
+            .where(
+                col(CourseSession.course_id).in_(course_ids),
+                CourseSession.region_code == region,
+                CourseSession.status == SessionStatus.scheduled,
+                CourseSession.ends_at >= now,
+            )
+            .order_by(col(CourseSession.starts_at))
+        )
+    ).all()
+    session_ids = [s.id for s in sessions]
+    counts: dict[tuple[int, EnrolmentStatus], int] = {}
+    for session_id, status, count in await session.exec(
+        select(Enrolment.session_id, Enrolment.status, func.count())
+        .where(col(Enrolment.session_id).in_(session_ids))
+        .group_by(col(Enrolment.session_id), col(Enrolment.status))
+    ):
+        counts[(session_id, EnrolmentStatus(status))] = count
+    mine: dict[int, EnrolmentStatus] = {}
+    state_by_course: dict[int, CourseState] = {}
+    for course_id, session_id, status in await session.exec(
+        select(CourseSession.course_id, Enrolment.session_id, Enrolment.status)
+        .join(CourseSession)
+        .where(Enrolment.doctor_id == doctor_id, col(CourseSession.course_id).in_(course_ids))
+    ):
+        status = EnrolmentStatus(status)
+        mine[session_id] = status
+        state_by_course[course_id] = _stronger(
+            state_by_course.get(course_id, CourseState.missing), _state_of(status)
+        )
+    done = set(
+        (
+            await session.exec(
+                select(CourseCompletion.course_id).where(CourseCompletion.doctor_id == doctor_id)
+            )
+        ).all()
+    )
+    by_course: dict[int, list[SessionView]] = defaultdict(list)
+    for s in sessions:
+        assert s.id is not None
+        enrolled = counts.get((s.id, EnrolmentStatus.enrolled), 0)
+        by_course[s.course_id].append(
+            SessionView(
+                session=s,
+                seats_left=None if s.capacity is None else max(s.capacity - enrolled, 0),
+                waitlisted=counts.get((s.id, EnrolmentStatus.waitlisted), 0),
+                my_status=mine.get(s.id),
+            )
+        )
+    views = []
+    for course, mandatory in offered:
+        assert course.id is not None
+        state = (
+            CourseState.done
+            if course.id in done
+            else state_by_course.get(course.id, CourseState.missing)
+        )
+        views.append(CourseView(course, mandatory, state, by_course.get(course.id, [])))
+    return views
+
+
+_RANK = {
+    CourseState.missing: 0,
+    CourseState.needs_new_session: 1,
+    CourseState.waitlisted: 2,
+    CourseState.enrolled: 3,
+    CourseState.done: 4,
+}
+
+
+def _state_of(status: EnrolmentStatus) -> CourseState:
+    return {
+        EnrolmentStatus.enrolled: CourseState.enrolled,
+        EnrolmentStatus.waitlisted: CourseState.waitlisted,
+        EnrolmentStatus.needs_new_session: CourseState.needs_new_session,
+        EnrolmentStatus.attended: CourseState.done,
+        EnrolmentStatus.cancelled: CourseState.missing,
+    }[status]
+
+
+def _stronger(first: CourseState, second: CourseState) -> CourseState:
+    return first if _RANK[first] >= _RANK[second] else second
+
+
+def progress(views: list[CourseView]) -> Progress:
+    """Mandatory courses not yet done, out of all mandatory ones."""
+    mandatory = [v for v in views if v.mandatory]
+    return Progress(
+        remaining=sum(v.state is not CourseState.done for v in mandatory), total=len(mandatory)
+    )
+
+
+async def courses_in_region(session: AsyncSession, region: str) -> list[Course]:
+    """Active courses offered in a region."""
+    query = (
+        select(Course)
+        .join(CourseRegion)
+        .where(CourseRegion.region_code == region, col(Course.active).is_(True))
+    )
+    return list((await session.exec(query)).all())
+
+
+def match_courses(text: str, courses: list[Course], *, limit: int = 3) -> list[Course]:
+    """Courses a typed name may mean, best first: one when it is clear, a few when it is not.
+
+    A name scores the mean of a typo-tolerant ratio (WRatio) and a word-set ratio, which keeps
+    a shared short word ("BT") from making an unrelated course look close.
+    """
+    wanted = fold(text)
+    if not wanted:
+        return []
+    exact = [
+        course
+        for course in courses
+        if wanted
+        in {fold(course.code.replace("-", " ")), fold(course.title_sv), fold(course.title_en)}
+    ]
+    if exact:
+        return exact[:limit]
+    scored = []
+    for course in courses:
+        names = (course.code.replace("-", " "), course.title_sv, course.title_en)
+        score = max(
+            (fuzz.WRatio(wanted, fold(name)) + fuzz.token_set_ratio(wanted, fold(name))) / 2
+            for name in names
+        )
+        if score >= MATCH_CUTOFF:
+            scored.append((score, course))
+    scored.sort(key=lambda pair: -pair[0])
+    if not scored:
+        return []
+    best = scored[0][0]
+    return [course for score, course in scored[:limit] if score >= best - AMBIGUITY_GAP]

@@ -1,0 +1,1 @@
+"""FAQ: a reviewed knowledge base about BT, retrieval, and questions forwarded to coordinators."""

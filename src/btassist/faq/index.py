@@ -1,0 +1,409 @@
+"""BM25 over stemmed Swedish and English, region-aware, that knows when it does not know.
+
+Ranking is Okapi BM25 over an entry's question variants and keywords (its answer counts a
+little). Whether to answer at all is decided by *coverage*: the share of the question's
+informative words (weighted by rarity) that the best entry contains. A question made of words the
+knowledge base has never seen ("lunch", "lön") covers little of any entry and is not answered.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
+from btassist.faq.kb import NATIONAL, DeclinedTopic, Entry, iter_entry_texts
+from btassist.faq.synonyms import SYNONYMS
+from btassist.faq.text import (
+    QUESTION_WORDS,
+    Analyser,
+    Synonyms,
+    Token,
+    guess_language,
+    regions_named,
+    words,
+)
+from btassist.textmatch import fold
+
+K1 = 1.2
+B = 0.5
+FIELD_WEIGHTS: Mapping[str, float] = {"question": 1.0, "keyword": 1.0, "answer": 0.25}
+BM25_SHARE = 0.4
+"""The ranking score blends BM25 over the whole entry with similarity to its closest variant."""
+REGION_BONUS = 0.03
+"""A regional entry of the asker's (or the named) region outranks a national one on a near tie."""
+NAMED_REGION_BONUS = 0.25
+"""A question that names a region ("… i Jönköping?") is most likely about that region's entries."""
+IDF_FLOOR = 1.0
+"""Even a word every entry has ("BT") says something about the question."""
+UNKNOWN_WEIGHT = 0.7
+"""A word the knowledge base has never seen counts against every entry, almost as a rare word."""
+ANSWER_ONLY_CREDIT = 0.6
+"""A word only the answer mentions covers the question less than one the entry is asked about."""
+SHORT_WORD = 3
+SHORT_UNKNOWN_WEIGHT = 0.3
+TYPO_WEIGHT = 0.8
+TYPO_MIN_LENGTH = 7
+TYPO_TWO_LENGTH = 10
+COMPOUND_CREDIT = 0.7
+"""A compound matched only by its parts ("deltid" = del + tid) may be another thing altogether."""
+KEYWORD_FACTOR = 0.85
+RERANKED = 15
+"""Only the best entries by BM25 are compared variant by variant."""
+QUESTION_WORD_WEIGHT = 0.5
+"""Question words separate "what" from "when" but must not carry an answer on their own."""
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """When an answer is confident enough to give (calibrated on the evaluation set)."""
+
+    min_coverage: float = 0.4
+    """Below this share of the question's words in the entry, never answer."""
+    similarity: float = 0.65
+    """Close enough to one of the entry's question variants."""
+    coverage: float = 0.75
+    similarity_with_coverage: float = 0.4
+    """Or: nearly every word of the question is in the entry, and it resembles a variant …"""
+    margin: float = 0.15
+    """… or stands clearly ahead of the next entry."""
+    min_margin: float = 0.04
+    """Two different entries this close are a coin toss: offer both instead."""
+
+
+@dataclass(frozen=True)
+class Hit:
+    """An entry and how well it matches a question."""
+
+    entry: Entry
+    score: float
+    """The ranking score: BM25 (scaled to the best hit) blended with `similarity`."""
+    coverage: float
+    """Share of the question's informative words the entry contains."""
+    similarity: float = 0.0
+    """Weighted Dice overlap with the entry's closest question variant."""
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """The ranked entries a question may be about and whether the best one is safe to give."""
+
+    question: str
+    hits: tuple[Hit, ...]
+    confident: bool
+    declined: str | None = None
+    """The id of a declined topic the question is about (never answered from the FAQ)."""
+    language: str | None = None
+    """The language the question is written in, when clear."""
+
+    @property
+    def best(self) -> Hit | None:
+        """The top entry, confident or not."""
+        return self.hits[0] if self.hits else None
+
+    @property
+    def answer(self) -> Hit | None:
+        """The entry to answer with, only when confident."""
+        return self.best if self.confident else None
+
+    def closest(self, count: int = 2) -> tuple[Hit, ...]:
+        """The nearest topics to offer when not answering."""
+        return tuple(hit for hit in self.hits[:count] if hit.score > 0)
+
+
+@dataclass(frozen=True)
+class _Variant:
+    """A question variant as weighted groups of terms (one group per word)."""
+
+    groups: tuple[tuple[frozenset[str], frozenset[str]], ...]
+    """Per word: the terms of the whole word, and of its parts (compounds, hyphenated words)."""
+    terms: frozenset[str]
+    weights: tuple[float, ...]
+    total: float
+    factor: float = 1.0
+    """Below 1 for a keyword: a single matching word is weaker evidence than a whole question."""
+
+
+@dataclass(frozen=True)
+class _Query:
+    """A question's tokens and their weights, computed once per search."""
+
+    tokens: tuple[Token, ...]
+    weights: tuple[float, ...]
+    coverage_weights: tuple[float, ...]
+    terms: frozenset[str]
+    total: float
+
+
+@dataclass
+class _Document:
+    entry: Entry
+    tf: dict[str, float] = field(default_factory=dict)
+    length: float = 0.0
+    variants: list[_Variant] = field(default_factory=list)
+    asked: set[str] = field(default_factory=set)
+    """Terms of the questions and keywords: what the entry is about, not just mentions."""
+
+
+class FaqIndex:
+    """An immutable search index over a knowledge base's entries."""
+
+    def __init__(
+        self,
+        entries: Sequence[Entry],
+        *,
+        declined: Iterable[DeclinedTopic] = (),
+        synonyms: Mapping[str, tuple[str, ...]] = SYNONYMS,
+        thresholds: Thresholds | None = None,
+    ) -> None:
+        self.thresholds = thresholds or Thresholds()
+        self.analyser = Analyser(Synonyms(synonyms))
+        self.analyser.learn(text for entry in entries for _, _, text in iter_entry_texts(entry))
+        self.documents: list[_Document] = []
+        df: Counter[str] = Counter()
+        for entry in entries:
+            document = _Document(entry)
+            for field_name, language, text in iter_entry_texts(entry):
+                weight = FIELD_WEIGHTS[field_name]
+                for term in self.analyser.document_terms(text, language or "sv"):
+                    document.tf[term] = document.tf.get(term, 0.0) + weight
+                    document.length += weight
+                    if field_name != "answer":
+                        document.asked.add(term)
+            # Question variants, and keywords as short variants of their own ("StAS").
+            phrasings = [
+                *((q, "sv") for q in entry.questions.sv),
+                *((q, "en") for q in entry.questions.en),
+                *((k, None) for k in entry.keywords),
+            ]
+            for phrasing, phrasing_language in phrasings:
+                groups = tuple(
+                    (
+                        frozenset(alt[0] for alt in token.alternatives if len(alt) == 1),
+                        frozenset(t for alt in token.alternatives if len(alt) > 1 for t in alt),
+                    )
+                    for token in self.analyser.tokens(phrasing, phrasing_language)
+                )
+                if groups:
+                    terms = frozenset(t for whole, parts in groups for t in whole | parts)
+                    factor = 1.0 if phrasing_language else KEYWORD_FACTOR
+                    document.variants.append(_Variant(groups, terms, (), 0.0, factor))
+            df.update(document.tf.keys())
+            self.documents.append(document)
+        count = len(self.documents)
+        self.average_length = sum(d.length for d in self.documents) / max(count, 1)
+        self.idf = {term: math.log(1 + (count - n + 0.5) / (n + 0.5)) for term, n in df.items()}
+        self.unknown_idf = math.log(1 + (count - 0.5) / 1.5) if count else 1.0
+        self.by_id = {d.entry.id: d.entry for d in self.documents}
+        self._question_terms = frozenset(
+            t for word in QUESTION_WORDS for t in self.analyser.term(word, None)
+        )
+        postings: dict[str, list[int]] = {}
+        for position, document in enumerate(self.documents):
+            for term in document.tf:
+                postings.setdefault(term, []).append(position)
+            document.variants = [
+                _Variant(v.groups, v.terms, weights, sum(weights), v.factor)
+                for v in document.variants
+                for weights in [tuple(self._group_weight(group) for group in v.groups)]
+            ]
+        self._postings = {term: tuple(found) for term, found in postings.items()}
+        self._surfaces = sorted(self.analyser.lexicon)
+        self._declined = [
+            (topic.id, re.compile("|".join(_term_pattern(term) for term in topic.terms)))
+            for topic in declined
+        ]
+
+    # --- questions ------------------------------------------------------------------------------
+
+    def _known(self, token: Token) -> bool:
+        return any(all(t in self.idf for t in alt) for alt in token.alternatives)
+
+    def _repair(self, token: Token) -> Token | None:
+        """A word the knowledge base lacks, read as the nearest word it has (one or two typos)."""
+        word = token.surface
+        # Short words differ by one letter all the time ("deltid" is not "heltid").
+        if len(word) < TYPO_MIN_LENGTH or word.isdigit():
+            return None
+        typos = 2 if len(word) >= TYPO_TWO_LENGTH else 1
+        found = process.extractOne(word, self._surfaces, scorer=OSA.distance, score_cutoff=typos)
+        if found is None:
+            return None
+        repaired = self.analyser.tokens(found[0])
+        if not repaired:
+            return None
+        return Token(surface=found[0], alternatives=repaired[0].alternatives, weight=TYPO_WEIGHT)
+
+    def query_tokens(self, question: str) -> list[Token]:
+        """The question's tokens, with unknown words repaired where a near word exists."""
+        tokens: list[Token] = []
+        for token in self.analyser.tokens(question):
+            if not self._known(token):
+                token = self._repair(token) or token
+            if token.surface in QUESTION_WORDS:
+                token = Token(token.surface, token.alternatives, QUESTION_WORD_WEIGHT)
+            tokens.append(token)
+        return tokens
+
+    def _idf(self, term: str) -> float:
+        return max(self.idf.get(term, self.unknown_idf), IDF_FLOOR)
+
+    def _token_weight(self, token: Token) -> float:
+        known = [
+            sum(self._idf(t) for t in alt) / len(alt)
+            for alt in token.alternatives
+            if all(t in self.idf for t in alt)
+        ]
+        if known:
+            return token.weight * max(known)
+        # An unseen short word ("ny", "ok") is more likely chatter than a missing topic.
+        short = len(token.surface) <= SHORT_WORD
+        return token.weight * self.unknown_idf * (SHORT_UNKNOWN_WEIGHT if short else UNKNOWN_WEIGHT)
+
+    def _group_weight(self, group: tuple[frozenset[str], frozenset[str]]) -> float:
+        whole, parts = group
+        weight = max((self._idf(t) for t in whole or parts), default=0.0)
+        return weight * (QUESTION_WORD_WEIGHT if whole & self._question_terms else 1.0)
+
+    def _bm25(self, document: _Document, query: _Query) -> tuple[float, float]:
+        """BM25 of the question against the entry, and the weighted share of words covered."""
+        norm = K1 * (1 - B + B * document.length / self.average_length)
+        score = covered = 0.0
+        for token, weight in zip(query.tokens, query.coverage_weights, strict=True):
+            best_score = best_share = 0.0
+            for alternative in token.alternatives:
+                part_score = credit = 0.0
+                for term in alternative:
+                    tf = document.tf.get(term, 0.0)
+                    if tf:
+                        part_score += self._idf(term) * tf * (K1 + 1) / (tf + norm)
+                        credit += 1.0 if term in document.asked else ANSWER_ONLY_CREDIT
+                if part_score:
+                    best_score = max(best_score, part_score / len(alternative))
+                    whole = 1.0 if len(alternative) == 1 else COMPOUND_CREDIT
+                    best_share = max(best_share, whole * credit / len(alternative))
+            score += token.weight * best_score
+            covered += weight * best_share
+        total = sum(query.coverage_weights)
+        return score, (covered / total if total else 0.0)
+
+    def _similarity(self, document: _Document, query: _Query) -> float:
+        """Weighted Dice overlap between the question and the entry's closest question variant."""
+        best = 0.0
+        for variant in document.variants:
+            matched_query = 0.0
+            for token, weight in zip(query.tokens, query.weights, strict=True):
+                matched_query += weight * max(
+                    (1.0 if len(alt) == 1 else COMPOUND_CREDIT)
+                    * sum(1 for t in alt if t in variant.terms)
+                    / len(alt)
+                    for alt in token.alternatives
+                )
+            matched_variant = 0.0
+            for (whole, parts), weight in zip(variant.groups, variant.weights, strict=True):
+                if not whole.isdisjoint(query.terms):
+                    matched_variant += weight
+                elif parts:
+                    matched_variant += (
+                        weight * COMPOUND_CREDIT * len(parts & query.terms) / len(parts)
+                    )
+            total = query.total + variant.total
+            if total:
+                best = max(best, variant.factor * (matched_query + matched_variant) / total)
+        return best
+
+    def _query(self, question: str) -> _Query:
+        tokens = self.query_tokens(question)
+        weights = tuple(self._token_weight(token) for token in tokens)
+        return _Query(
+            tokens=tuple(tokens),
+            weights=weights,
+            # Question words rank ("när" vs "vad") but say nothing about the topic: no coverage.
+            coverage_weights=tuple(
+                0.0 if token.surface in QUESTION_WORDS else weight
+                for token, weight in zip(tokens, weights, strict=True)
+            ),
+            terms=frozenset(t for token in tokens for alt in token.alternatives for t in alt),
+            total=sum(weights),
+        )
+
+    def search(self, question: str, *, region: str | None = None) -> SearchResult:
+        """Rank entries for `question` asked by someone in `region` (None: national only).
+
+        Entries of another region count only when the question names that region.
+        """
+        named = regions_named(question)
+        eligible = {NATIONAL} | (set(named) if named else ({region} if region else set()))
+        language = guess_language(question)
+        folded = " ".join(words(question)).replace("-", " ")
+        for topic_id, pattern in self._declined:
+            if pattern.search(folded):
+                return SearchResult(question, (), False, declined=topic_id, language=language)
+        query = self._query(question)
+        candidates = {position for term in query.terms for position in self._postings.get(term, ())}
+        scored: list[tuple[_Document, float, float]] = []
+        for position in candidates:
+            document = self.documents[position]
+            if document.entry.scope in eligible:
+                bm25, coverage = self._bm25(document, query)
+                if bm25 > 0:
+                    scored.append((document, bm25, coverage))
+        scored.sort(key=lambda item: -item[1])
+        del scored[RERANKED:]
+        top_bm25 = scored[0][1] if scored else 1.0
+        hits = []
+        for document, bm25, coverage in scored:
+            similarity = self._similarity(document, query)
+            score = BM25_SHARE * bm25 / top_bm25 + (1 - BM25_SHARE) * similarity
+            if document.entry.scope in named:
+                score += NAMED_REGION_BONUS
+            elif document.entry.scope != NATIONAL:
+                score += REGION_BONUS
+            hits.append(Hit(document.entry, score, coverage, similarity))
+        hits.sort(key=lambda hit: (-hit.score, hit.entry.id))
+        best = hits[0] if hits else None
+        confident = best is not None and self._confident(best, best.score - _runner_up(best, hits))
+        if best is not None and best.entry.scope == NATIONAL:
+            # A national overview ("it differs by region") yields to the asker's region's own entry.
+            refined = next((hit for hit in hits if hit.entry.refines == best.entry.id), None)
+            if refined is not None:
+                hits.remove(refined)
+                hits.insert(0, refined)
+        return SearchResult(question, tuple(hits), confident, language=language)
+
+    def _confident(self, hit: Hit, margin: float) -> bool:
+        limits = self.thresholds
+        if hit.coverage < limits.min_coverage or margin < limits.min_margin:
+            return False
+        return (
+            hit.similarity >= limits.similarity
+            or (
+                hit.coverage >= limits.coverage
+                and hit.similarity >= limits.similarity_with_coverage
+            )
+            or (hit.coverage >= limits.coverage and margin >= limits.margin)
+        )
+
+
+def _family(entry: Entry) -> str:
+    """An overview and its regional refinements are one topic."""
+    return entry.refines or entry.id
+
+
+def _runner_up(best: Hit, hits: Sequence[Hit]) -> float:
+    """The score of the best hit on another topic."""
+    family = _family(best.entry)
+    return next((hit.score for hit in hits if _family(hit.entry) != family), 0.0)
+
+
+def _term_pattern(term: str) -> str:
+    """A declined term as a regex on folded text: whole words; a trailing * allows any ending."""
+    prefix = term.endswith("*")
+    folded = fold(term.rstrip("*"))
+    body = re.escape(folded).replace(r"\ ", r"\s+")
+    return rf"(?<![a-z0-9]){body}" + ("" if prefix else r"(?![a-z0-9])")

@@ -1,0 +1,120 @@
+"""The knowledge base being served, and reloading it without a restart.
+
+A reload builds a complete new knowledge base first and swaps it in only if every file is valid,
+so a coordinator's typo never takes the FAQ down: the old one keeps serving and the problem is
+reported with its file and line.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from btassist.faq.index import FaqIndex, SearchResult
+from btassist.faq.kb import (
+    PACKAGED_KB,
+    Entry,
+    KnowledgeBaseError,
+    RegionContacts,
+    kb_files,
+    read_directory,
+)
+
+log = logging.getLogger(__name__)
+
+Fingerprint = tuple[tuple[str, int, int], ...]
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    """Validated entries, role contacts and the search index over them."""
+
+    directory: Path
+    entries: dict[str, Entry]
+    contacts: dict[str, RegionContacts]
+    index: FaqIndex
+    build_seconds: float
+
+    def search(self, question: str, *, region: str | None = None) -> SearchResult:
+        """See `FaqIndex.search`."""
+        return self.index.search(question, region=region)
+
+
+def load_knowledge_base(directory: Path = PACKAGED_KB) -> KnowledgeBase:
+    """Read, validate and index a directory; raises `KnowledgeBaseError` with file and line."""
+    started = time.perf_counter()
+    files = read_directory(directory)
+    index = FaqIndex(files.entries, declined=files.declined)
+    return KnowledgeBase(
+        directory=directory,
+        entries={entry.id: entry for entry in files.entries},
+        contacts=files.contacts,
+        index=index,
+        build_seconds=time.perf_counter() - started,
+    )
+
+
+def fingerprint(directory: Path) -> Fingerprint:
+    """Names, sizes and modification times of the files: changes when a coordinator saves."""
+    found = []
+    for path in kb_files(directory):
+        try:
+            stat = path.stat()
+        except OSError:  # removed between listing and stat
+            continue
+        found.append((path.name, stat.st_size, stat.st_mtime_ns))
+    return tuple(found)
+
+
+@dataclass(frozen=True)
+class ReloadOutcome:
+    """What a reload did: swapped in a new knowledge base, or kept the old one because of errors."""
+
+    reloaded: bool
+    entries: int
+    error: KnowledgeBaseError | None = None
+
+
+class FaqStore:
+    """Holds the knowledge base in use; `reload()` replaces it only with a valid one."""
+
+    def __init__(self, directory: Path | None = None) -> None:
+        """Load `directory` (default: the knowledge base shipped in the package); a broken one
+        raises `KnowledgeBaseError`, since there is nothing older to fall back on."""
+        self.directory = directory or PACKAGED_KB
+        self._lock = threading.Lock()
+        self._fingerprint = fingerprint(self.directory)
+        self._current = load_knowledge_base(self.directory)
+
+    @property
+    def current(self) -> KnowledgeBase:
+        """The knowledge base answering questions now."""
+        return self._current
+
+    def reload(self) -> ReloadOutcome:
+        """Re-read the directory; keep serving the old knowledge base if anything is wrong."""
+        with self._lock:
+            seen = fingerprint(self.directory)
+            try:
+                fresh = load_knowledge_base(self.directory)
+            except KnowledgeBaseError as error:
+                self._fingerprint = seen  # do not retry the same broken files every poll
+                log.error(
+                    "FAQ reload refused, still serving %d entries:\n%s",
+                    len(self._current.entries),
+                    error,
+                )
+                return ReloadOutcome(False, len(self._current.entries), error)
+            self._current = fresh
+            self._fingerprint = seen
+        log.info("FAQ reloaded: %d entries in %.3f s", len(fresh.entries), fresh.build_seconds)
+        return ReloadOutcome(True, len(fresh.entries))
+
+    def reload_if_changed(self) -> ReloadOutcome | None:
+        """Reload when a file was added, removed or saved since the last (attempted) load."""
+        if fingerprint(self.directory) == self._fingerprint:
+            return None
+        return self.reload()

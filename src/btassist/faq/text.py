@@ -1,0 +1,310 @@
+"""Turning Swedish and English questions into comparable terms: fold, stem, synonyms, compounds.
+
+The same analyser processes the knowledge base and the questions, so whatever it does to one it
+does to the other: "Handledarna", "handledare", "handledar" and "supervisors" become one term.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import snowballstemmer
+
+from btassist.textmatch import fold
+
+_WORD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+
+
+def _wordset(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# Function words carry no topic. Question words ("vem", "när", "who", "when") are kept on purpose:
+# they separate "vad är BT-kollegium" from "när är BT-kollegium".
+STOPWORDS = _wordset(
+    """
+    och att det som en ett i pa ar av for med till den de om har jag du man sig vi ni min mitt
+    mina din ditt dina sin sitt sina er ert era vart varit bli blir blev ska skall kan kunna
+    maste far fa fick ha hade inte ocksa eller men sa da nu har dar vid fran efter under over
+    hos mot sedan redan bara aven just nagon nagot nagra alla allt mycket mer mest sig sjalv
+    detta denna dessa the a an of to in on for with and or is are was were be been being do
+    does did have has had i me my mine you your we our they their it its this that these those
+    there here as by from about into if then than so can could should would will shall may might
+    must am not no also just any some please thanks tack hej hi hello ok okej snalla
+    egentligen exakt exactly actually really typ liksom alltsa nog val ju sverige sweden finns
+    tar ifran star gora gor gors goras gjort gjorde gjord jobba jobbar arbeta arbetar blir bli
+    galler work working
+    """
+)
+QUESTION_WORDS = _wordset(
+    "vad vem vilka vilken vilket hur nar var varfor betyder innebar what who which how when where "
+    "why whom mean means meaning manga many much"
+)
+REGION_WORDS = frozenset({"region", "regionen", "lan", "lanet", "landsting", "county"})
+
+# Places that name a region. City names stay terms as well: Varberg and Halmstad differ.
+REGION_NAMES: Mapping[str, tuple[str, ...]] = {
+    "vgr": (
+        "vgr",
+        "vastra gotaland",
+        "vastra gotalandsregionen",
+        "vastra gotalands",
+        "gotaland",
+        "skaraborg",
+        "skas",
+        "goteborg",
+        "gothenburg",
+        "kungalv",
+        "boras",
+        "trollhattan",
+        "skovde",
+        "sahlgrenska",
+    ),
+    "kronoberg": ("kronoberg", "kronobergs", "vaxjo", "ljungby"),
+    "gavleborg": ("gavleborg", "gavleborgs", "gavle", "hudiksvall", "bollnas"),
+    "orebro": ("orebro", "orebros", "karlskoga", "lindesberg"),
+    "jonkoping": ("jonkoping", "jonkopings", "rjl", "nassjo", "varnamo", "eksjo", "futurum"),
+    "halland": ("halland", "hallands", "halmstad", "varberg", "kungsbacka", "falkenberg"),
+}
+# Only these are dropped from the terms; cities are both a region hint and a term.
+_REGION_ONLY = frozenset(
+    {"vgr", "gotaland", "vastra", "gotalandsregionen", "gotalands"}
+    | {"kronoberg", "kronobergs", "gavleborg", "gavleborgs", "orebro", "orebros"}
+    | {"jonkoping", "jonkopings", "rjl", "halland", "hallands"}
+)
+
+
+@lru_cache(maxsize=1)
+def _stemmers() -> tuple[snowballstemmer.stemmer, snowballstemmer.stemmer]:
+    return snowballstemmer.stemmer("swedish"), snowballstemmer.stemmer("english")
+
+
+# Definite forms Snowball leaves alone: "studierektorn", "kollegiet", "psykiatrin".
+_SV_DEFINITE = (("orn", "or"), ("iet", "ium"), ("atrin", "atri"))
+
+
+@lru_cache(maxsize=65536)
+def stem_sv(word: str) -> str:
+    """The Swedish Snowball stem of a folded word, plus a few definite forms it misses."""
+    stem: str = _stemmers()[0].stemWord(word)
+    for suffix, replacement in _SV_DEFINITE:
+        if stem.endswith(suffix) and len(stem) > len(suffix) + 3:
+            return stem[: -len(suffix)] + replacement
+    return stem
+
+
+@lru_cache(maxsize=65536)
+def stem_en(word: str) -> str:
+    """The English Snowball stem of a folded word."""
+    result: str = _stemmers()[1].stemWord(word)
+    return result
+
+
+def words(text: str) -> list[str]:
+    """Folded words; a hyphenated word ("mini-cex", "bt-läkare") stays one word."""
+    return [match.group() for match in _WORD.finditer(fold(text))]
+
+
+def _parts(word: str) -> list[str]:
+    return [part for part in word.split("-") if part]
+
+
+def regions_named(text: str) -> frozenset[str]:
+    """Region codes a text mentions by name or by one of its cities."""
+    folded = " " + " ".join(words(text)).replace("-", " ") + " "
+    return frozenset(
+        code for code, names in REGION_NAMES.items() if any(f" {name} " in folded for name in names)
+    )
+
+
+@dataclass(frozen=True)
+class Synonyms:
+    """Groups of words that mean the same here; each group becomes one concept term."""
+
+    groups: Mapping[str, tuple[str, ...]]
+    _phrases: re.Pattern[str] = field(init=False, repr=False)
+    _phrase_concepts: Mapping[str, str] = field(init=False, repr=False)
+    _single: Mapping[str, str] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        phrases: list[tuple[str, str]] = []
+        single: dict[str, str] = {}
+        for concept, surfaces in self.groups.items():
+            for surface in (concept, *surfaces):
+                folded = " ".join(words(surface))
+                # "mini-cex" is also written "minicex" and "mini cex".
+                forms = {folded, folded.replace("-", ""), folded.replace("-", " ")}
+                for form in forms:
+                    if " " in form:
+                        phrases.append((form, concept))
+                    else:
+                        for stem in {form, stem_sv(form), stem_en(form)}:
+                            single.setdefault(stem, concept)
+        phrases.sort(key=lambda pair: -len(pair[0]))  # longest phrase first
+        alternation = "|".join(re.escape(phrase) for phrase, _ in phrases) or "(?!)"
+        pattern = re.compile(rf"(?<![a-z0-9])(?:{alternation})(?![a-z0-9])")
+        object.__setattr__(self, "_phrases", pattern)
+        object.__setattr__(self, "_phrase_concepts", dict(phrases))
+        object.__setattr__(self, "_single", single)
+
+    def rewrite_phrases(self, folded_text: str) -> str:
+        """Replace multi-word synonyms ("director of studies") by their concept word."""
+        return self._phrases.sub(
+            lambda match: f" {self._phrase_concepts[match.group()]} ", folded_text
+        )
+
+    def concept(self, word: str) -> str | None:
+        """The concept a folded word belongs to, by its form or either stem."""
+        found = (
+            self._single.get(word)
+            or self._single.get(stem_sv(word))
+            or self._single.get(stem_en(word))
+        )
+        if found is None and "-" in word:
+            return self.concept(word.replace("-", ""))
+        return found
+
+
+CONCEPT_PREFIX = "§"
+
+
+@dataclass(frozen=True)
+class Token:
+    """One word of a question: the alternative terms it may stand for and how sure we are."""
+
+    surface: str
+    alternatives: tuple[tuple[str, ...], ...]
+    """Each alternative is a tuple of terms that together mean the word (a compound's parts)."""
+    weight: float = 1.0
+    """Below 1 for a word guessed from a typo."""
+
+
+class Analyser:
+    """Folds, removes stop words, maps synonyms, stems and splits compounds the same way for the
+    knowledge base and for questions."""
+
+    MIN_PART = 3
+    MIN_COMPOUND = 7
+
+    def __init__(self, synonyms: Synonyms) -> None:
+        self.synonyms = synonyms
+        self.lexicon: frozenset[str] = frozenset()
+        self._lexicon_stems: frozenset[str] = frozenset()
+
+    def learn(self, texts: Iterable[str]) -> None:
+        """Words of the knowledge base, so compounds can be split into parts it contains."""
+        found = {
+            part
+            for text in texts
+            for word in self._raw_words(text)
+            for part in {word.replace("-", ""), *_parts(word)}
+            if len(part) >= self.MIN_PART and part not in STOPWORDS
+        }
+        self.lexicon = frozenset(found)
+        self._lexicon_stems = frozenset(stem_sv(word) for word in found) | frozenset(
+            stem_en(word) for word in found
+        )
+
+    def _raw_words(self, text: str) -> list[str]:
+        return self.synonyms.rewrite_phrases(" ".join(words(text))).split()
+
+    def _known_part(self, part: str) -> bool:
+        return len(part) >= self.MIN_PART and (
+            part in self.lexicon or stem_sv(part) in self._lexicon_stems
+        )
+
+    def split_compound(self, word: str) -> tuple[str, str] | None:
+        """Two known words that make up a Swedish compound ("akutplacering" → akut + placering),
+        allowing the linking s ("försäkringsmedicin"); the longest known head wins."""
+        if len(word) < self.MIN_COMPOUND or word.isdigit():
+            return None
+        for cut in range(len(word) - self.MIN_PART, self.MIN_PART - 1, -1):
+            head, tail = word[:cut], word[cut:]
+            if not self._known_part(tail):
+                continue
+            if self._known_part(head):
+                return head, tail
+            if head.endswith("s") and self._known_part(head[:-1]):
+                return head[:-1], tail
+        return None
+
+    def term(self, word: str, language: str | None) -> tuple[str, ...]:
+        """The terms one word may be: its concept, else its stem(s) in `language` (both if None)."""
+        concept = self.synonyms.concept(word)
+        if concept is not None:
+            return (CONCEPT_PREFIX + concept,)
+        if word.isdigit():
+            return (word,)
+        if language == "sv":
+            return (stem_sv(word),)
+        if language == "en":
+            return (stem_en(word),)
+        return tuple(dict.fromkeys((stem_sv(word), stem_en(word))))
+
+    def tokens(self, text: str, language: str | None = None) -> list[Token]:
+        """The tokens of a text; `language` None means try Swedish and English stems."""
+        result: list[Token] = []
+        for word in self._raw_words(text):
+            if word in STOPWORDS or word in _REGION_ONLY or word in REGION_WORDS:
+                continue
+            if len(word) < 2 and not word.isdigit():
+                continue
+            if "-" in word and self.synonyms.concept(word) is None:
+                result.append(self._hyphenated(word, language))
+                continue
+            alternatives: list[tuple[str, ...]] = [(term,) for term in self.term(word, language)]
+            if self.synonyms.concept(word) is None:
+                split = self.split_compound(word)
+                if split is not None:
+                    head, tail = split
+                    alternatives.append(
+                        (self.term(head, language)[0], self.term(tail, language)[0])
+                    )
+            result.append(Token(surface=word, alternatives=tuple(alternatives)))
+        return result
+
+    def _hyphenated(self, word: str, language: str | None) -> Token:
+        """One token for "bt-kollegium": the joined word, or its parts together."""
+        joined = word.replace("-", "")
+        alternatives: list[tuple[str, ...]] = [(term,) for term in self.term(joined, language)]
+        parts = tuple(
+            self.term(part, language)[0]
+            for part in _parts(word)
+            if part not in STOPWORDS and (len(part) > 1 or part.isdigit())
+        )
+        if parts:
+            alternatives.append(parts)
+        return Token(surface=word, alternatives=tuple(alternatives))
+
+    def document_terms(self, text: str, language: str) -> list[str]:
+        """Every term a knowledge-base text contributes, compounds with their parts."""
+        terms: list[str] = []
+        for token in self.tokens(text, language):
+            for alternative in token.alternatives:
+                terms.extend(alternative)
+        return terms
+
+
+def guess_language(text: str) -> str | None:
+    """ "sv" or "en" when the function words say so clearly, else None."""
+    found = words(text)
+    sv = sum(1 for word in found if word in _SV_MARKERS)
+    en = sum(1 for word in found if word in _EN_MARKERS)
+    if sv >= en + 1 and sv >= 1:
+        return "sv"
+    if en >= sv + 1 and en >= 1:
+        return "en"
+    return None
+
+
+_SV_MARKERS = _wordset(
+    "vad vem vilka vilken vilket hur nar varfor ar och att jag min mitt mina det den som en ett "
+    "pa av med till om har kan ska maste finns gor gors far inte mig hos nagon"
+)
+_EN_MARKERS = _wordset(
+    "what who which how when where why is are the and to my me do does can must should there "
+    "of in with have has need an it be any"
+)

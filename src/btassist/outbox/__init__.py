@@ -1,0 +1,1 @@
+"""Messages to send outside a turn, claimed and delivered exactly once via the database."""

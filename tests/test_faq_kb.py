@@ -1,0 +1,222 @@
+"""The FAQ knowledge base files, their validation, and retrieval in Swedish and English."""
+
+from __future__ import annotations
+
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from btassist.faq.evaluation import evaluate, load_questions, unknown_entries
+from btassist.faq.kb import PACKAGED_KB, REGIONS, KnowledgeBaseError, read_directory
+from btassist.faq.store import FaqStore, KnowledgeBase, load_knowledge_base
+
+EVAL_FILE = Path(__file__).parent / "data" / "faq_eval.yaml"
+EVAL_SECTIONS = ("dev", "holdout", "fresh", "final")
+
+
+@pytest.fixture(scope="module")
+def kb() -> KnowledgeBase:
+    return load_knowledge_base()
+
+
+def ask(kb: KnowledgeBase, question: str, region: str | None = "halland") -> str | None:
+    """The id of the entry the FAQ answers with, or None when it is not sure."""
+    hit = kb.search(question, region=region).answer
+    return hit.entry.id if hit else None
+
+
+# --- the shipped knowledge base ----------------------------------------------------------------
+
+
+def test_the_shipped_knowledge_base_covers_national_rules_and_every_region(
+    kb: KnowledgeBase,
+) -> None:
+    scopes = Counter(entry.scope for entry in kb.entries.values())
+    assert len(kb.entries) >= 80
+    assert scopes["national"] >= 30
+    for region in REGIONS:
+        assert scopes[region] >= 5, region
+        assert region in kb.contacts, region
+
+
+def test_every_entry_is_sourced_and_reviewed_in_both_languages(kb: KnowledgeBase) -> None:
+    for entry in kb.entries.values():
+        assert entry.source.url or entry.source.seed, entry.id
+        assert entry.questions.sv, entry.id
+        assert entry.questions.en, entry.id
+        assert entry.answer.sv != entry.answer.en, entry.id
+
+
+def test_uncertain_entries_say_so_and_point_to_the_studierektor(kb: KnowledgeBase) -> None:
+    cautious = [entry for entry in kb.entries.values() if entry.caution]
+    assert len(cautious) >= 15
+    for entry in cautious:
+        for text in (entry.answer.sv, entry.answer.en):
+            assert "⚠" in text, entry.id
+            assert "studierektor" in text.lower(), entry.id
+
+
+def test_role_contacts_name_no_private_persons(kb: KnowledgeBase) -> None:
+    emails = [role.email for c in kb.contacts.values() for role in c.roles if role.email]
+    assert emails == ["atbt-ambassadorer@regionhalland.se"]  # a functional mailbox
+
+
+# --- malformed files are refused with file and line --------------------------------------------
+
+
+@pytest.fixture
+def kb_copy(tmp_path: Path) -> Path:
+    directory = tmp_path / "kb"
+    shutil.copytree(PACKAGED_KB, directory)
+    return directory
+
+
+def _problems(directory: Path) -> list[str]:
+    with pytest.raises(KnowledgeBaseError) as raised:
+        read_directory(directory)
+    return [str(problem) for problem in raised.value.problems]
+
+
+def test_a_yaml_syntax_error_is_reported_with_its_line(kb_copy: Path) -> None:
+    (kb_copy / "extra.yaml").write_text(
+        "entries:\n  - id: x\n    scope: national\n    questions: [oops\n", "utf-8"
+    )
+    [problem] = _problems(kb_copy)
+    assert problem.startswith("extra.yaml:")
+    assert "YAML syntax" in problem
+
+
+def test_a_missing_answer_and_an_unknown_region_are_reported_with_their_lines(
+    kb_copy: Path,
+) -> None:
+    (kb_copy / "extra.yaml").write_text(
+        """entries:
+  - id: ok-but-incomplete
+    scope: skane
+    questions:
+      sv: ["Vad?"]
+      en: ["What?"]
+    answer:
+      sv: "Svar."
+    source: {name: "Källa", url: "https://example.org/"}
+    reviewed: 2026-11-23
+""",
+        "utf-8",
+    )
+    problems = _problems(kb_copy)
+    assert "extra.yaml:3: entries.0.scope: Input should be 'national'" in problems[0]
+    assert problems[1].startswith("extra.yaml:8: entries.0.answer.en: Field required")
+
+
+def test_a_duplicate_id_names_both_places(kb_copy: Path) -> None:
+    text = (kb_copy / "halland.yaml").read_text("utf-8")
+    (kb_copy / "halland.yaml").write_text(
+        text.replace("  - id: halland-crediting\n", "  - id: halland-employment\n"), "utf-8"
+    )
+    [problem] = _problems(kb_copy)
+    assert "duplicate id 'halland-employment' (first at halland.yaml:" in problem
+
+
+def test_a_refinement_must_point_at_a_national_entry(kb_copy: Path) -> None:
+    text = (kb_copy / "orebro.yaml").read_text("utf-8")
+    (kb_copy / "orebro.yaml").write_text(
+        text.replace("refines: documentation-where", "refines: halland-employment"), "utf-8"
+    )
+    [problem] = _problems(kb_copy)
+    assert "refines: 'halland-employment' is not a national entry" in problem
+    assert problem.startswith("orebro.yaml:")
+
+
+def test_reload_keeps_the_old_knowledge_base_when_a_file_breaks(kb_copy: Path) -> None:
+    store = FaqStore(kb_copy)
+    old = store.current
+    (kb_copy / "national.yaml").write_text("entries: [", "utf-8")
+    outcome = store.reload()
+    assert not outcome.reloaded
+    assert outcome.error is not None
+    assert store.current is old
+    assert store.reload_if_changed() is None  # the same broken files are not retried
+
+
+# --- retrieval ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "entry"),
+    [
+        ("hur lång är forsakringsmedicin kursen", "halland-forsakringsmedicin"),  # no å/ä/ö
+        ("vem är min studierektr", "contact-studierektor"),  # a typo
+        ("vem planerar min handledning", "halland-supervision"),
+        ("who is my supervisor", "contact-supervisor"),  # supervisor ↔ handledare
+        ("används ST forum för BT?", "documentation-where"),  # ST-forum however it is written
+        ("vad är individuell utbildningsplan", "iup-what"),  # IUP
+        ("vad är minicex", "mini-cex-what"),  # Mini-CEX however it is written
+        ("vad betyder bastjänstgöring", "bt-what"),  # BT ↔ bastjänstgöring
+        ("hur många timmar undervisning per vecka i Kronoberg", "kronoberg-introduction-teaching"),
+    ],
+)
+def test_swedish_and_english_wordings_find_their_entry(
+    kb: KnowledgeBase, question: str, entry: str | None
+) -> None:
+    assert ask(kb, question) == entry
+
+
+def test_compounds_match_their_parts(kb: KnowledgeBase) -> None:
+    tokens = kb.index.query_tokens("akutplacering")
+    assert ("§akut", "§placering") in tokens[0].alternatives
+
+
+def test_the_askers_region_comes_first(kb: KnowledgeBase) -> None:
+    assert ask(kb, "hur ofta görs bedömningar", "gavleborg") == "gavleborg-assessment"
+    assert ask(kb, "hur ofta görs bedömningar", "jonkoping") == "jonkoping-assessment"
+    assert ask(kb, "var dokumenteras BT", "gavleborg") == "gavleborg-documentation"
+
+
+def test_another_regions_entry_only_when_that_region_is_named(kb: KnowledgeBase) -> None:
+    assert ask(kb, "ingår jour under BT?", "halland") is None
+    assert ask(kb, "ingår jour under BT i Kronoberg?", "halland") == "kronoberg-on-call"
+    assert ask(kb, "ingår jour under BT?", "kronoberg") == "kronoberg-on-call"
+    hits = kb.search("hur ser placeringarna ut", region="gavleborg").hits
+    assert all(hit.entry.scope in {"national", "gavleborg"} for hit in hits)
+
+
+def test_without_a_region_only_national_entries_answer(kb: KnowledgeBase) -> None:
+    hits = kb.search("hur ofta görs bedömningar", region=None).hits
+    assert {hit.entry.scope for hit in hits} == {"national"}
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "vad blir det till lunch?",
+        "vad är lönen under BT",
+        "min patient har bröstsmärta, vad ska jag göra?",
+        "what dose of morphine should I give",
+        "kan jag jobba deltid under BT",
+        "var kan jag parkera",
+    ],
+)
+def test_out_of_scope_questions_are_not_answered(kb: KnowledgeBase, question: str) -> None:
+    assert ask(kb, question) is None
+
+
+# --- the evaluation set ------------------------------------------------------------------------
+
+
+def test_the_evaluation_set_is_large_and_names_real_entries(kb: KnowledgeBase) -> None:
+    questions = [q for s in EVAL_SECTIONS for q in load_questions(EVAL_FILE, s)]
+    assert len(questions) >= 120
+    assert sum(not q.in_scope for q in questions) >= 40
+    assert not unknown_entries(kb.index, questions)
+
+
+def test_no_confident_wrong_answers_and_out_of_scope_is_declined(kb: KnowledgeBase) -> None:
+    """Regression guard at the measured level (bench/faq_eval.py prints the figures)."""
+    questions = [q for s in EVAL_SECTIONS for q in load_questions(EVAL_FILE, s)]
+    report = evaluate(kb.index, questions)
+    assert report.confident_wrong == []
+    assert report.abstention >= 0.9
+    assert report.ranking_accuracy >= 0.95
+    assert report.accuracy >= 0.85
