@@ -173,5 +173,8 @@ async def main(turns: int) -> int:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--turns", type=int, default=1000)
-    raise SystemExit(asyncio.run(main(parser.parse_args().turns)))
+    parser.add_argument("--turns", type=int, default=1000, help="measured turns per bot (≥ 2)")
+    arguments = parser.parse_args()
+    if arguments.turns < 2:
+        parser.error("--turns must be at least 2")
+    raise SystemExit(asyncio.run(main(arguments.turns)))

@@ -553,6 +553,7 @@ def test_render_writes_exactly_what_icalendar_writes() -> None:
         EventStatus,
         FeedEvent,
         calendar_object,
+        event_component,
         render,
     )
 
@@ -585,6 +586,41 @@ def test_render_writes_exactly_what_icalendar_writes() -> None:
     ]
     header = CalendarHeader(name="BT, mina; kurser", description="Beskrivning")
     assert render(header, events, STOCKHOLM) == calendar_object(header, events, STOCKHOLM).to_ical()
+    # The property values are built directly; they are what `Event.add` infers.
+    for event in events:
+        assert event_component(event, STOCKHOLM).to_ical() == _added(event).to_ical()
+
+
+def _added(event: Any) -> icalendar.Event:
+    """The VEVENT written with `Event.add`, which infers every property's type."""
+    component = icalendar.Event()
+    component.add("uid", event.uid)
+    component.add("dtstamp", event.modified)
+    if isinstance(event.start, datetime):
+        component.add("dtstart", event.start.astimezone(STOCKHOLM))
+        component.add("dtend", event.end.astimezone(STOCKHOLM))
+    else:
+        component.add("dtstart", event.start)
+        component.add("dtend", event.end)
+    if event.weekly_until is not None:
+        component.add("rrule", {"freq": "weekly", "until": event.weekly_until.astimezone(UTC)})
+        if event.skipped:
+            component.add("exdate", [day.astimezone(STOCKHOLM) for day in event.skipped])
+    component.add("sequence", event.sequence)
+    component.add("status", event.status.value)
+    component.add("summary", event.summary)
+    for name, value in (
+        ("description", event.description),
+        ("location", event.location),
+        ("url", event.url),
+        ("categories", list(event.categories)),
+        ("created", event.created),
+    ):
+        if value:
+            component.add(name, value)
+    component.add("transp", "OPAQUE" if event.busy else "TRANSPARENT")
+    component.add("last-modified", event.modified)
+    return component
 
 
 async def test_access_logs_never_show_a_feed_secret(

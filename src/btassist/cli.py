@@ -652,3 +652,28 @@ def faq_report_command(
             escape(view.question.text),
         )
     out.print(waiting)
+
+
+@app.command("teams-package")
+def teams_package(
+    output: Annotated[
+        Path, typer.Option("--out", help="Where to write the zip to upload in Teams.")
+    ] = Path("btassist-teams.zip"),
+) -> None:
+    """Build the Teams app package for this bot (MicrosoftAppId, BTASSIST_PUBLIC_URL)."""
+    from btassist.teamsapp.package import PackageError, build_package
+
+    settings = load_settings()
+    try:
+        data = build_package(app_id=settings.APP_ID, public_url=settings.public_url)
+    except PackageError as error:
+        err.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(2) from error
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_bytes(data)
+    out.print(
+        f"wrote {output} ({len(data)} bytes); upload it in Teams: Apps → Manage your apps → "
+        "Upload an app",
+        markup=False,
+        highlight=False,
+    )

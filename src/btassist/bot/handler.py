@@ -16,11 +16,11 @@ from botbuilder.schema import (
     AdaptiveCardInvokeValue,
     ChannelAccount,
 )
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from btassist.bot.adapter import tenant_of
 from btassist.bot.replies import to_activity
-from btassist.conversations.refs import deactivate_conversation, save_reference
+from btassist.conversations.models import ConversationRef
+from btassist.conversations.refs import active_reference, deactivate_conversation, save_reference
 from btassist.dialogs.cards import card, paragraph
 from btassist.dialogs.menu import menu_reply
 from btassist.dialogs.router import respond
@@ -107,33 +107,43 @@ class BTAssistBot(ActivityHandler):  # type: ignore[misc]
     async def identify(self, turn_context: TurnContext) -> Asker | None:
         """The roster person behind this turn, or None after telling a stranger who to ask.
 
-        A known person costs one transaction: who they are, and their conversation reference
-        checked against the stored one (read every turn, so a reference the proactive sender
-        deactivated comes back as soon as the person talks to the bot again).
+        A known person costs one read-only transaction: who they are, and their stored
+        conversation reference, read every turn so that one the proactive sender deactivated
+        comes back as soon as the person talks to the bot again. The reference is written (a
+        write-locked transaction) only when it is new, changed or inactive.
         """
         activity = turn_context.activity
         aad_object_id = getattr(activity.from_property, "aad_object_id", None)
-        found = None
+        reference = personal_reference(activity)
+        found = stored = None
         if aad_object_id:
-            async with self.context.database.session() as session:
+            async with self.context.database.session(write_lock=False) as session:
                 found = await find_person(session, aad_object_id=aad_object_id)
-                if found is not None and found.person.id is not None:
-                    await self._store_reference(session, activity, found.person.id)
+                if found is not None and found.person.id is not None and reference is not None:
+                    stored = await active_reference(session, found.person.id)
         email = None
         if found is None:
             email = await self._member_email(turn_context)
             if email:
                 async with self.context.database.session() as session:
                     found = await find_person(session, email=email)
-                    if found is not None and found.person.id is not None:
-                        if aad_object_id:
-                            await remember_object_id(
-                                session, person_id=found.person.id, aad_object_id=aad_object_id
-                            )
-                        await self._store_reference(session, activity, found.person.id)
+                    if found is not None and found.person.id is not None and aad_object_id:
+                        await remember_object_id(
+                            session, person_id=found.person.id, aad_object_id=aad_object_id
+                        )
         if found is None or found.person.id is None:
             await self._refuse_stranger(turn_context, email)
             return None
+        if reference is not None and not is_stored(stored, activity, reference):
+            async with self.context.database.session() as session:
+                await save_reference(
+                    session,
+                    person_id=found.person.id,
+                    channel_id=activity.channel_id,
+                    conversation_id=activity.conversation.id,
+                    tenant_id=tenant_of(activity),
+                    reference=reference,
+                )
         return Asker(
             person_id=found.person.id,
             name=found.person.name,
@@ -172,24 +182,6 @@ class BTAssistBot(ActivityHandler):  # type: ignore[misc]
         text = f"{t('unknown_person.greeting', language)} {contact}"
         await turn_context.send_activity(to_activity(Reply(text=text)))
 
-    @staticmethod
-    async def _store_reference(session: AsyncSession, activity: Activity, person_id: int) -> None:
-        """Keep the person's 1:1 reference current; `save_reference` writes only on a change."""
-        if (activity.conversation.conversation_type or "personal") != "personal":
-            return  # proactive messages go to the person's 1:1 chat only
-        reference = TurnContext.get_conversation_reference(activity)
-        # The id of the message being answered is not part of the address (a proactive send
-        # starts from a fresh continuation id); keeping it would rewrite the row every turn.
-        reference.activity_id = None
-        await save_reference(
-            session,
-            person_id=person_id,
-            channel_id=activity.channel_id,
-            conversation_id=activity.conversation.id,
-            tenant_id=tenant_of(activity),
-            reference=json.dumps(reference.serialize(), sort_keys=True),
-        )
-
     async def send(
         self, turn_context: TurnContext, replies: list[Reply], *, clicked_card: str | None = None
     ) -> None:
@@ -202,6 +194,28 @@ class BTAssistBot(ActivityHandler):  # type: ignore[misc]
                 clicked_card = None  # only one reply can take the clicked card's place
             else:
                 await turn_context.send_activity(activity)
+
+
+def personal_reference(activity: Activity) -> str | None:
+    """The JSON conversation reference proactive messages will use, for 1:1 chats only."""
+    if (activity.conversation.conversation_type or "personal") != "personal":
+        return None  # proactive messages go to the person's 1:1 chat only
+    reference = TurnContext.get_conversation_reference(activity)
+    # The id of the message being answered is not part of the address (a proactive send
+    # starts from a fresh continuation id); keeping it would rewrite the row every turn.
+    reference.activity_id = None
+    return json.dumps(reference.serialize(), sort_keys=True)
+
+
+def is_stored(stored: ConversationRef | None, activity: Activity, reference: str) -> bool:
+    """Whether the person's latest active reference already is this conversation's, unchanged."""
+    return (
+        stored is not None
+        and stored.channel_id == activity.channel_id
+        and stored.conversation_id == activity.conversation.id
+        and stored.reference == reference
+        and stored.tenant_id == tenant_of(activity)
+    )
 
 
 def apologise(log_to: logging.Logger) -> Any:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from functools import cache
-from typing import Any, Protocol, TypeVar
+from typing import Any, NamedTuple, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
@@ -240,15 +240,24 @@ async def _skips(session: AsyncSession, session_ids: list[int]) -> dict[int, set
     skipped: dict[int, set[date]] = defaultdict(set)
     if session_ids:
         rows = await session.exec(
-            select(SessionSkip).where(col(SessionSkip.session_id).in_(session_ids))
+            select(col(SessionSkip.session_id), col(SessionSkip.occurs_on)).where(
+                col(SessionSkip.session_id).in_(session_ids)
+            )
         )
-        for skip in rows:
-            skipped[skip.session_id].add(skip.occurs_on)
+        for session_id, day in rows:
+            skipped[session_id].add(day)
     return skipped
 
 
 def _title(course: Course, language: Language) -> str:
     return course.title_sv if language is Language.sv else course.title_en
+
+
+class Seat(NamedTuple):
+    """A doctor's enrolment as a feed shows it: only what changes the event."""
+
+    status: EnrolmentStatus
+    updated_at: datetime
 
 
 def session_event(
@@ -258,7 +267,7 @@ def session_event(
     scope: FeedScope,
     language: Language,
     *,
-    enrolment: Enrolment | None = None,
+    enrolment: Seat | None = None,
 ) -> FeedEvent:
     """A session (or weekly series) as an event; with `enrolment`, as that doctor sees it."""
     zone = scope.zone
@@ -546,19 +555,22 @@ class EnrolledSessions:
         self, session: AsyncSession, person_id: int, scope: FeedScope, language: Language
     ) -> list[FeedEvent]:
         """One event per enrolment."""
+        # Enrolments only as the two columns an event shows, not as loaded objects.
         rows = (
             await session.exec(
                 _joined(
-                    select(Course, CourseSession, Enrolment),
+                    select(Course, CourseSession, col(Enrolment.status), col(Enrolment.updated_at)),
                     [*self._where(person_id), *_visible(scope.cutoff)],
                     via_enrolment=True,
                 )
             )
         ).all()
-        skipped = await _skips(session, [s.id for _, s, _ in rows if s.id is not None])
+        skipped = await _skips(session, [s.id for _, s, _, _ in rows if s.id is not None])
         return [
-            session_event(course, s, skipped[s.id or 0], scope, language, enrolment=enrolment)
-            for course, s, enrolment in rows
+            session_event(
+                course, s, skipped[s.id or 0], scope, language, enrolment=Seat(status, changed)
+            )
+            for course, s, status, changed in rows
         ]
 
 

@@ -7,7 +7,6 @@ import sqlite3
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from functools import partial
 from typing import Any, Self
 
 from sqlalchemy import Connection, event, make_url, text
@@ -18,6 +17,7 @@ from btassist.settings import async_database_url
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 _IMMEDIATE = "btassist_sqlite_immediate"
+_TRIPS = "btassist_sqlite_trips"
 
 
 class Database:
@@ -109,29 +109,92 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
 
 def _begin_sqlite(connection: Connection) -> None:
     """Start SQLite transactions ourselves, IMMEDIATE when the session asked for the lock."""
-    immediate = connection.get_execution_options().get(_IMMEDIATE)
-    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    begin = "BEGIN IMMEDIATE" if connection.get_execution_options().get(_IMMEDIATE) else "BEGIN"
+    trips = connection.connection.info.get(_TRIPS)
+    if trips is None:
+        connection.exec_driver_sql(begin)
+    else:
+        trips.begin = begin  # sent with the transaction's first statement
 
 
 def _one_trip_per_statement(_dbapi_connection: Any, record: Any) -> None:
-    """Give the aiosqlite connection cursors that cost one trip to its thread per statement."""
+    """Reach the new aiosqlite connection through `SqliteTrips`."""
     driver = record.driver_connection
-    if callable(getattr(driver, "_execute", None)):  # else aiosqlite changed: keep its cursors
-        driver.cursor = partial(OneTripCursor, driver)
+    if callable(getattr(driver, "_execute", None)):  # else aiosqlite changed: keep its own calls
+        record.info[_TRIPS] = SqliteTrips(driver)
+
+
+class SqliteTrips:
+    """An aiosqlite connection reached in as few trips to its thread as the SQL allows.
+
+    aiosqlite runs every driver call on the connection's own thread, and each hand-off costs
+    more than a small SQLite query: a statement took four (make a cursor, execute, fetch,
+    close) and a transaction two more (BEGIN, and the pool's rollback after COMMIT). Here a
+    statement is one trip, BEGIN travels with the transaction's first statement, and commit and
+    rollback stay home when SQLite says no transaction is open.
+    """
+
+    def __init__(self, driver: Any) -> None:
+        self.driver = driver
+        self.begin: str | None = None  # waiting for the transaction's first statement
+        self.in_transaction = False  # as SQLite reported at the end of the last trip
+        self._commit, self._rollback = driver.commit, driver.rollback
+        driver.cursor, driver.commit, driver.rollback = self.cursor, self.commit, self.rollback
+
+    def cursor(self) -> OneTripCursor:
+        """A cursor whose statements are one trip each."""
+        return OneTripCursor(self)
+
+    async def run(
+        self, statement: Callable[[sqlite3.Cursor], object]
+    ) -> tuple[Any, int, Any, list[Any]]:
+        """Run a statement (after a waiting BEGIN) and fetch its rows, in one trip."""
+        begin, self.begin = self.begin, None
+
+        def on_driver_thread(connection: sqlite3.Connection) -> tuple[Any, ...]:
+            if begin:
+                connection.execute(begin)
+            cursor = connection.cursor()
+            try:
+                statement(cursor)
+                rows = cursor.fetchall() if cursor.description else []
+                return (
+                    cursor.description,
+                    cursor.rowcount,
+                    cursor.lastrowid,
+                    rows,
+                    connection.in_transaction,
+                )
+            finally:
+                cursor.close()
+
+        self.in_transaction = True  # until SQLite says otherwise; a failed trip leaves it so
+        outcome = await self.driver._execute(on_driver_thread, self.driver._conn)
+        description, rowcount, lastrowid, rows, self.in_transaction = outcome
+        return description, rowcount, lastrowid, rows
+
+    async def commit(self) -> None:
+        """COMMIT, if SQLite has a transaction to commit."""
+        self.begin = None
+        if self.in_transaction:
+            await self._commit()
+            self.in_transaction = False
+
+    async def rollback(self) -> None:
+        """ROLLBACK, if SQLite has a transaction to roll back."""
+        self.begin = None
+        if self.in_transaction:
+            await self._rollback()
+            self.in_transaction = False
 
 
 class OneTripCursor:
-    """The aiosqlite cursor API that SQLAlchemy uses, one trip to the driver's thread a statement.
-
-    aiosqlite runs every cursor call on its connection thread, so a statement costs four thread
-    hand-offs (make the cursor, execute, fetch, close), each slower than the small query itself.
-    This cursor executes, fetches and closes in one trip and then serves the rows it kept.
-    """
+    """The part of aiosqlite's cursor that SQLAlchemy uses, one trip per statement."""
 
     arraysize = 1
 
-    def __init__(self, driver: Any) -> None:
-        self._driver = driver
+    def __init__(self, trips: SqliteTrips) -> None:
+        self._trips = trips
         self.description: Any = None
         self.rowcount = -1
         self.lastrowid: int | None = None
@@ -145,26 +208,16 @@ class OneTripCursor:
 
     async def execute(self, sql: str, parameters: Any = ()) -> Self:
         """Run one statement and keep its rows."""
-        await self._trip(lambda cursor: cursor.execute(sql, parameters))
+        await self._keep(lambda cursor: cursor.execute(sql, parameters))
         return self
 
     async def executemany(self, sql: str, parameters: Any) -> Self:
         """Run one statement for each set of parameters."""
-        await self._trip(lambda cursor: cursor.executemany(sql, parameters))
+        await self._keep(lambda cursor: cursor.executemany(sql, parameters))
         return self
 
-    async def _trip(self, run: Callable[[sqlite3.Cursor], object]) -> None:
-        def on_driver_thread(connection: sqlite3.Connection) -> tuple[Any, int, Any, list[Any]]:
-            cursor = connection.cursor()
-            try:
-                run(cursor)
-                rows = cursor.fetchall() if cursor.description else []
-                return cursor.description, cursor.rowcount, cursor.lastrowid, rows
-            finally:
-                cursor.close()
-
-        outcome = await self._driver._execute(on_driver_thread, self._driver._conn)
-        self.description, self.rowcount, self.lastrowid, rows = outcome
+    async def _keep(self, statement: Callable[[sqlite3.Cursor], object]) -> None:
+        self.description, self.rowcount, self.lastrowid, rows = await self._trips.run(statement)
         self._rows = deque(rows)
 
     async def fetchone(self) -> Any:
@@ -191,5 +244,5 @@ class OneTripCursor:
         return self._rows.popleft()
 
     async def close(self) -> None:
-        """Forget the kept rows (the driver's cursor closed with its trip)."""
+        """Forget the kept rows (the driver's cursor closed within its trip)."""
         self._rows.clear()

@@ -16,33 +16,30 @@ from btassist.i18n.catalogue import t
 Notice = Callable[[FlowContext, Asker, dict[str, Any]], Awaitable[list[Reply]]]
 
 
-async def _session_and_course(
-    ctx: FlowContext, params: dict[str, Any]
-) -> tuple[CourseSession, Course] | None:
+async def _about_session(
+    ctx: FlowContext, asker: Asker, params: dict[str, Any], key: str
+) -> tuple[str, CourseSession, Course] | None:
+    """The notice `key` about the session in `params`, or None if the session is gone."""
     async with ctx.database.session(write_lock=False) as session:
         target = await session.get(CourseSession, params.get("session_id"))
         course = await session.get(Course, target.course_id) if target else None
-    return (target, course) if target and course else None
+    if target is None or course is None:
+        return None
+    lang = asker.language
+    text = t(key, lang, title=title(course, lang), when=span(target, ctx.zone, lang))
+    return text, target, course
 
 
 async def waitlist_promoted(ctx: FlowContext, asker: Asker, params: dict[str, Any]) -> list[Reply]:
     """A seat freed up: tell the doctor, with a one-click "Avanmäl"."""
-    found = await _session_and_course(ctx, params)
+    found = await _about_session(ctx, asker, params, "notice.waitlist_promoted")
     if found is None:
         return []
-    target, course = found
+    text, target, _ = found
     lang = asker.language
-    text = t(
-        "notice.waitlist_promoted",
-        lang,
-        title=title(course, lang),
-        when=span(target, ctx.zone, lang),
-    )
+    calendar = f"{ctx.public_url.rstrip('/')}/calendar/session/{target.id}.ics"
     actions = [
-        open_url(
-            t("enrol.add_to_calendar", lang),
-            f"{ctx.public_url.rstrip('/')}/calendar/session/{target.id}.ics",
-        ),
+        open_url(t("enrol.add_to_calendar", lang), calendar),
         execute(t("enrol.withdraw", lang), "withdraw", session_id=target.id),
     ]
     return [Reply(card=card([paragraph(text)], actions))]
@@ -50,21 +47,12 @@ async def waitlist_promoted(ctx: FlowContext, asker: Asker, params: dict[str, An
 
 async def session_cancelled(ctx: FlowContext, asker: Asker, params: dict[str, Any]) -> list[Reply]:
     """A session was cancelled: tell its doctors and offer the course's other sessions."""
-    found = await _session_and_course(ctx, params)
+    found = await _about_session(ctx, asker, params, "notice.session_cancelled")
     if found is None:
         return []
-    target, course = found
-    lang = asker.language
-    text = t(
-        "notice.session_cancelled",
-        lang,
-        title=title(course, lang),
-        when=span(target, ctx.zone, lang),
-    )
-    button = submit(
-        t("new_session.button", lang, title=title(course, lang)), "course", course_id=course.id
-    )
-    return [Reply(card=card([paragraph(text)], [button]))]
+    text, _, course = found
+    label = t("new_session.button", asker.language, title=title(course, asker.language))
+    return [Reply(card=card([paragraph(text)], [submit(label, "course", course_id=course.id)]))]
 
 
 NOTICES: dict[str, Notice] = {

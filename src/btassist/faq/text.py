@@ -37,12 +37,20 @@ STOPWORDS = _wordset(
     egentligen exakt exactly actually really typ liksom alltsa nog val ju sverige sweden finns
     tar ifran star gora gor gors goras gjort gjorde gjord jobba jobbar arbeta arbetar blir bli
     galler work working
+    mig dig oss dem honom henne hen behover behova behovs need needs needed ny nya nytt new
+    normalt vanligtvis oftast usually normally typically use used anvands anvander anvanda anvandas
+    anvant using gar fungerar funkar
     """
 )
+# Pronouns, "need", "new", "usually" and "use" are how people pad a question ("behöver jag …",
+# "I am new", "what system does X use"); they never say what it is about.
 QUESTION_WORDS = _wordset(
     "vad vem vilka vilken vilket hur nar var varfor betyder innebar what who which how when where "
-    "why whom mean means meaning manga many much"
+    "why whom mean means meaning manga many much forklara forklar beskriv beskriva beratta "
+    "explain describe tell innehalla innehaller contain contains include includes"
 )
+"""Question words, and requests that work as one ("förklara X" asks "vad är X", "vad innehåller
+X" asks the same)."""
 REGION_WORDS = frozenset({"region", "regionen", "lan", "lanet", "landsting", "county"})
 
 # Places that name a region. City names stay terms as well: Varberg and Halmstad differ.
@@ -81,6 +89,9 @@ _REGION_ONLY = frozenset(
 def _stemmers() -> tuple[snowballstemmer.stemmer, snowballstemmer.stemmer]:
     return snowballstemmer.stemmer("swedish"), snowballstemmer.stemmer("english")
 
+
+_SV_INFLECTIONS = ("et", "en", "n", "t", "na", "ens", "ets")
+"""Endings a compound's last part may carry ("introduktions|blocket" is "introduktion + block")."""
 
 # Definite forms Snowball leaves alone: "studierektorn", "kollegiet", "psykiatrin".
 _SV_DEFINITE = (("orn", "or"), ("iet", "ium"), ("atrin", "atri"))
@@ -212,8 +223,16 @@ class Analyser:
         return self.synonyms.rewrite_phrases(" ".join(words(text))).split()
 
     def _known_part(self, part: str) -> bool:
-        return len(part) >= self.MIN_PART and (
-            part in self.lexicon or stem_sv(part) in self._lexicon_stems
+        if len(part) < self.MIN_PART:
+            return False
+        if part in self.lexicon or stem_sv(part) in self._lexicon_stems:
+            return True
+        # Snowball leaves many definite forms alone: "blocket", "passet", "kursen".
+        return any(
+            part.endswith(ending)
+            and len(part) - len(ending) >= self.MIN_PART
+            and part[: -len(ending)] in self.lexicon
+            for ending in _SV_INFLECTIONS
         )
 
     def split_compound(self, word: str) -> tuple[str, str] | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from sqlalchemy import bindparam
 from sqlmodel import col, func, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -11,26 +12,26 @@ from btassist.db.types import utcnow
 from btassist.roster.models import Language, Person, PersonRole, Role
 from btassist.roster.queries import PersonSummary
 
+# find_person runs on every turn: one query for the person and their roles, built once (building
+# a statement costs more than SQLite takes to run it).
+_ACTIVE_WITH_ROLES = (
+    select(Person, PersonRole.role)
+    .outerjoin(PersonRole, col(PersonRole.person_id) == col(Person.id))
+    .where(col(Person.active).is_(True))
+)
+_BY_OBJECT_ID = _ACTIVE_WITH_ROLES.where(col(Person.aad_object_id) == bindparam("aad_object_id"))
+_BY_EMAIL = _ACTIVE_WITH_ROLES.where(func.lower(Person.email) == bindparam("email"))
+
 
 async def find_person(
     session: AsyncSession, *, aad_object_id: str | None = None, email: str | None = None
 ) -> PersonSummary | None:
-    """An active roster person by object id, else by e-mail (case-insensitive).
-
-    Runs on every turn, so the person and their roles come back in one query.
-    """
-    query = (
-        select(Person, PersonRole.role)
-        .outerjoin(PersonRole, col(PersonRole.person_id) == col(Person.id))
-        .where(col(Person.active).is_(True))
-    )
+    """An active roster person by object id, else by e-mail (case-insensitive)."""
     rows: Sequence[tuple[Person, str | None]] = []  # no role: None (outer join)
     if aad_object_id:
-        rows = (await session.exec(query.where(Person.aad_object_id == aad_object_id))).all()
+        rows = (await session.exec(_BY_OBJECT_ID, params={"aad_object_id": aad_object_id})).all()
     if not rows and email:
-        rows = (
-            await session.exec(query.where(func.lower(Person.email) == email.strip().lower()))
-        ).all()
+        rows = (await session.exec(_BY_EMAIL, params={"email": email.strip().lower()})).all()
     if not rows or rows[0][0].id is None:
         return None
     person = rows[0][0]
