@@ -27,9 +27,10 @@ from btassist.app import DATABASE, app_factory
 from btassist.courses.models import Course, CourseKind, CourseRegion, CourseSession
 from btassist.localchat.client import ChatClient, ChatUser
 from btassist.localchat.connector import FakeConnector
+from btassist.localchat.loopback import serving
 from btassist.roster.models import Person, PersonRole, Role
 from btassist.settings import Settings
-from turns import JSON, echo_app, serving
+from turns import JSON, echo_app
 
 TARGET_P95_MS = 50.0
 

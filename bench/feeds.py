@@ -25,13 +25,11 @@ import asyncio
 import statistics
 import tempfile
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
-from aiohttp import web
 from sqlmodel import select
 
 from btassist.app import app_factory
@@ -50,6 +48,7 @@ from btassist.courses.models import (
     SessionSkip,
 )
 from btassist.db.engine import Database
+from btassist.localchat.loopback import serving
 from btassist.roster.models import Person
 from btassist.settings import Settings
 
@@ -58,19 +57,6 @@ SESSIONS = 195  # + 3 placements + 2 BT dates = 200 events
 CLIENTS = 20
 AMIR = "amir.haddad@halland.example.org"
 IDENTITY = {"Accept-Encoding": "identity"}
-
-
-@asynccontextmanager
-async def serving(app: web.Application) -> AsyncIterator[str]:
-    """Run `app` on 127.0.0.1:<free port> and yield its base URL."""
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        yield f"http://127.0.0.1:{runner.addresses[0][1]}"
-    finally:
-        await runner.cleanup()
 
 
 async def seed(database: Database, now: datetime) -> tuple[int, list[int], str]:

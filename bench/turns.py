@@ -18,8 +18,7 @@ import json
 import statistics
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
@@ -32,6 +31,7 @@ from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFramewo
 from btassist.app import app_factory
 from btassist.localchat.client import ChatClient, ChatUser, JsonDict, cards_of
 from btassist.localchat.connector import FakeConnector
+from btassist.localchat.loopback import serving
 from btassist.settings import Settings
 
 TARGET_RATIO = 2.0
@@ -65,19 +65,6 @@ def echo_app() -> web.Application:
     app = web.Application()
     app.router.add_post("/api/messages", messages)
     return app
-
-
-@asynccontextmanager
-async def serving(app: web.Application) -> AsyncIterator[str]:
-    """Run `app` on 127.0.0.1:<free port> and yield its base URL."""
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        yield f"http://127.0.0.1:{runner.addresses[0][1]}"
-    finally:
-        await runner.cleanup()
 
 
 @dataclass

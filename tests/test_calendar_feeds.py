@@ -17,7 +17,6 @@ import icalendar
 import pytest
 import recurring_ical_events
 import vobject
-from aiohttp import web
 from multidict import CIMultiDict
 from sqlmodel import select
 
@@ -30,6 +29,7 @@ from btassist.courses.models import Course, CourseKind, CourseSession, Recurrenc
 from btassist.db.engine import Database
 from btassist.dialogs.intents import Intent, match_intent
 from btassist.localchat.client import BotReply, ChatClient
+from btassist.localchat.loopback import serving
 from btassist.roster.models import Person
 from tests.support.bot import AMIR, ELENA, KARIN, RunningBot, local_settings
 from tests.support.courses import add_course
@@ -627,22 +627,14 @@ async def test_access_logs_never_show_a_feed_secret(
     db_url: str, http: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
 ) -> None:
     app = app_factory(local_settings(db_url))
-    runner = web.AppRunner(
-        app, access_log_class=FeedAccessLogger, access_log=logging.getLogger("aiohttp.access")
-    )
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
     secret = "S" * 48
-    try:
+    access = logging.getLogger("aiohttp.access")
+    async with serving(app, access_log_class=FeedAccessLogger, access_log=access) as url:
         with caplog.at_level(logging.INFO, logger="aiohttp.access"):
-            url = f"http://127.0.0.1:{runner.addresses[0][1]}"
             async with http.get(f"{url}/calendar/{secret}.ics") as response:
                 assert response.status == 404
             async with http.get(f"{url}/calendar/region/halland.ics") as response:
                 assert response.status == 200
-    finally:
-        await runner.cleanup()
     assert secret not in caplog.text
     assert '"GET /calendar/redacted.ics HTTP/1.1" 404' in caplog.text
     assert '"GET /calendar/region/halland.ics HTTP/1.1" 200' in caplog.text

@@ -15,6 +15,7 @@ from btassist.app import DATABASE, app_factory
 from btassist.demo import demo_roster
 from btassist.localchat.client import ChatClient, ChatUser
 from btassist.localchat.connector import FakeConnector
+from btassist.localchat.loopback import serving
 from btassist.roster.importer import import_roster
 from btassist.settings import Settings
 
@@ -75,21 +76,12 @@ async def running_bot(
     """
     demo = demo and not roster_only
     app = app_factory(settings, demo=demo, credentials_factory=credentials_factory, clock=clock)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    url = f"http://127.0.0.1:{port}"
-    if roster_only:
-        for roster in demo_roster():
-            assert (await import_roster(app[DATABASE], roster)).ok
-    try:
-        async with aiohttp.ClientSession() as http:
-            chat = ChatClient(bot_url=url, connector=connector, http=http, token=token)
-            yield RunningBot(url=url, app=app, chat=chat)
-    finally:
-        await runner.cleanup()
+    async with serving(app) as url, aiohttp.ClientSession() as http:
+        if roster_only:
+            for roster in demo_roster():
+                assert (await import_roster(app[DATABASE], roster)).ok
+        chat = ChatClient(bot_url=url, connector=connector, http=http, token=token)
+        yield RunningBot(url=url, app=app, chat=chat)
 
 
 def local_settings(db_url: str, **overrides: Any) -> Settings:

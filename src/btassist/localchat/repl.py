@@ -24,6 +24,7 @@ from rich.text import Text
 from btassist.app import DATABASE, app_factory
 from btassist.localchat.client import BOT_NAME, BotReply, Button, ChatClient, ChatUser
 from btassist.localchat.connector import FakeConnector
+from btassist.localchat.loopback import serving
 from btassist.localchat.render import RenderedReply, render_reply
 from btassist.roster.models import Language, Role
 from btassist.roster.queries import PersonSummary, list_people
@@ -175,7 +176,7 @@ async def chat_session(
     settings = settings.model_copy(update={"APP_ID": "", "app_password": SecretStr("")})
     console.print(Text(STARTING, style="dim"))
     async with FakeConnector() as connector, _running_app(settings, demo=options.demo) as app:
-        url = f"http://127.0.0.1:{app.port}"
+        url = app.url
         async with aiohttp.ClientSession() as http:
             chat = ChatClient(bot_url=url, connector=connector, http=http)
             async with app.app[DATABASE].session(write_lock=False) as session:
@@ -188,23 +189,18 @@ async def chat_session(
 @dataclass
 class _RunningApp:
     app: web.Application
-    port: int
+    url: str
 
 
 @contextlib.asynccontextmanager
 async def _running_app(settings: Settings, *, demo: bool) -> AsyncIterator[_RunningApp]:
     app = app_factory(settings, demo=demo)
-    runner = web.AppRunner(app, access_log=None)
-    try:
-        try:
-            await runner.setup()  # migrates the database and loads the demo roster
-            site = web.TCPSite(runner, "127.0.0.1", 0)
-            await site.start()
+    async with contextlib.AsyncExitStack() as stack:
+        try:  # starting the app migrates the database and loads the demo roster
+            url = await stack.enter_async_context(serving(app))
         except Exception as error:  # shown to the user, e.g. an unreachable database
             raise ChatStartError(START_FAILED.format(error=error)) from error
-        yield _RunningApp(app=app, port=runner.addresses[0][1])
-    finally:
-        await runner.cleanup()
+        yield _RunningApp(app=app, url=url)
 
 
 class Conversation:
