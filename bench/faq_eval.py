@@ -28,7 +28,7 @@ from btassist.faq.kb import PACKAGED_KB
 from btassist.faq.store import KnowledgeBase, load_knowledge_base
 
 EVAL_FILE = Path(__file__).resolve().parents[1] / "tests" / "data" / "faq_eval.yaml"
-SECTIONS = ("dev", "holdout", "fresh", "final", "unseen")
+SECTIONS = ("dev", "holdout", "fresh", "final", "unseen", "unseen2")
 TARGET_TOP1 = 0.95
 TARGET_ABSTENTION = 0.90
 TARGET_P95_MS = 5.0

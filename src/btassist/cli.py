@@ -120,6 +120,7 @@ def serve(
 
     settings = load_settings()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # one line per timer tick is noise
     if settings.local_mode:
         err.print(
             "[bold yellow]LOCAL MODE[/]: MicrosoftAppId is not set, so /api/messages takes "
