@@ -4,6 +4,9 @@ Ranking is Okapi BM25 over an entry's question variants and keywords (its answer
 little). Whether to answer at all is decided by *coverage*: the share of the question's
 informative words (weighted by rarity) that the best entry contains. A question made of words the
 knowledge base has never seen ("lunch", "lön") covers little of any entry and is not answered.
+Two safety rules then prefer offering topics to a possibly wrong answer: the answer's topic must
+mention every BT concept the question names, and an entry of the region the question names that
+scores close behind another scope's is offered alongside it.
 """
 
 from __future__ import annotations
@@ -14,13 +17,15 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from rapidfuzz import process
+from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from btassist.faq.kb import NATIONAL, DeclinedTopic, Entry, iter_entry_texts
 from btassist.faq.synonyms import SYNONYMS
 from btassist.faq.text import (
+    CONCEPT_PREFIX,
     QUESTION_WORDS,
+    STOPWORDS,
     Analyser,
     Synonyms,
     Token,
@@ -74,6 +79,13 @@ class Thresholds:
     """… or stands clearly ahead of the next entry."""
     min_margin: float = 0.04
     """Two different entries this close are a coin toss: offer both instead."""
+    named_region_margin: float = 0.15
+    """An entry of the region the question names this close behind another scope's: offer both."""
+    min_matched_words: int = 2
+    """Fewer informative words of the question in the entry ("byta region", "semester" …) is one
+    shared word, not a shared topic: offer the entry instead of answering …"""
+    near_variant: float = 85.0
+    """… unless the question is nearly one of the entry's own variants (fuzzy ratio, 0–100)."""
 
 
 @dataclass(frozen=True)
@@ -148,6 +160,8 @@ class _Document:
     variants: list[_Variant] = field(default_factory=list)
     asked: set[str] = field(default_factory=set)
     """Terms of the questions and keywords: what the entry is about, not just mentions."""
+    phrasings: tuple[str, ...] = ()
+    """The entry's question variants, normalised as `_normalised` does a question."""
 
 
 class FaqIndex:
@@ -193,6 +207,9 @@ class FaqIndex:
                     terms = frozenset(t for whole, parts in groups for t in whole | parts)
                     factor = 1.0 if phrasing_language else KEYWORD_FACTOR
                     document.variants.append(_Variant(groups, terms, (), 0.0, factor))
+            document.phrasings = tuple(
+                _normalised(q) for q in (*entry.questions.sv, *entry.questions.en)
+            )
             df.update(document.tf.keys())
             self.documents.append(document)
         count = len(self.documents)
@@ -200,6 +217,8 @@ class FaqIndex:
         self.idf = {term: math.log(1 + (count - n + 0.5) / (n + 0.5)) for term, n in df.items()}
         self.unknown_idf = math.log(1 + (count - 0.5) / 1.5) if count else 1.0
         self.by_id = {d.entry.id: d.entry for d in self.documents}
+        self._documents_by_id = {d.entry.id: d for d in self.documents}
+        self._bt_terms = frozenset(self.analyser.term("bt", None))
         self._question_terms = frozenset(
             t for word in QUESTION_WORDS for t in self.analyser.term(word, None)
         )
@@ -213,6 +232,10 @@ class FaqIndex:
                 for weights in [tuple(self._group_weight(group) for group in v.groups)]
             ]
         self._postings = {term: tuple(found) for term, found in postings.items()}
+        family_terms: dict[str, set[str]] = {}
+        for document in self.documents:
+            family_terms.setdefault(_family(document.entry), set()).update(document.tf)
+        self._family_terms = {family: frozenset(terms) for family, terms in family_terms.items()}
         self._surfaces = sorted(self.analyser.lexicon)
         self._declined = [
             (topic.id, re.compile("|".join(_term_pattern(term) for term in topic.terms)))
@@ -239,10 +262,10 @@ class FaqIndex:
             return None
         return Token(surface=found[0], alternatives=repaired[0].alternatives, weight=TYPO_WEIGHT)
 
-    def query_tokens(self, question: str) -> list[Token]:
+    def query_tokens(self, question: str, *, region_words: bool = True) -> list[Token]:
         """The question's tokens, with unknown words repaired where a near word exists."""
         tokens: list[Token] = []
-        for token in self.analyser.tokens(question):
+        for token in self.analyser.tokens(question, region_words=region_words):
             if not self._known(token):
                 token = self._repair(token) or token
             if token.surface in QUESTION_WORDS:
@@ -317,8 +340,8 @@ class FaqIndex:
                 best = max(best, variant.factor * (matched_query + matched_variant) / total)
         return best
 
-    def _query(self, question: str) -> _Query:
-        tokens = self.query_tokens(question)
+    def _query(self, question: str, *, region_words: bool) -> _Query:
+        tokens = self.query_tokens(question, region_words=region_words)
         weights = tuple(self._token_weight(token) for token in tokens)
         return _Query(
             tokens=tuple(tokens),
@@ -344,7 +367,8 @@ class FaqIndex:
         for topic_id, pattern in self._declined:
             if pattern.search(folded):
                 return SearchResult(question, (), False, declined=topic_id, language=language)
-        query = self._query(question)
+        # "Region" is a search term unless it only introduces a name ("Region Halland").
+        query = self._query(question, region_words=not named)
         candidates = {position for term in query.terms for position in self._postings.get(term, ())}
         scored: list[tuple[_Document, float, float]] = []
         for position in candidates:
@@ -367,14 +391,73 @@ class FaqIndex:
             hits.append(Hit(document.entry, score, coverage, similarity))
         hits.sort(key=lambda hit: (-hit.score, hit.entry.id))
         best = hits[0] if hits else None
-        confident = best is not None and self._confident(best, best.score - _runner_up(best, hits))
-        if best is not None and best.entry.scope == NATIONAL:
+        if best is None:
+            return SearchResult(question, (), False, language=language)
+        confident = self._confident(best, best.score - _runner_up(best, hits))
+        if confident and not self._shares_topic(best.entry, query, question):
+            confident = False
+        # Safety rules: a wrong answer is worse than none, so a plausible rival means "offer both".
+        rival = self._uncovered_rival(best, hits, query) or _named_region_rival(
+            best, hits, named, self.thresholds.named_region_margin
+        )
+        if best.entry.scope == NATIONAL:
             # A national overview ("it differs by region") yields to the asker's region's own entry.
             refined = next((hit for hit in hits if hit.entry.refines == best.entry.id), None)
             if refined is not None:
                 hits.remove(refined)
                 hits.insert(0, refined)
+        if rival is not None:
+            confident = False
+            if rival not in hits[:2]:
+                hits.remove(rival)
+                hits.insert(1, rival)
         return SearchResult(question, tuple(hits), confident, language=language)
+
+    def _covers(self, entry: Entry, token: Token) -> bool:
+        """Whether the entry's topic (the overview and its refinements) mentions the word."""
+        terms = self._family_terms[_family(entry)]
+        return any(all(term in terms for term in alt) for alt in token.alternatives)
+
+    def _uncovered_rival(self, best: Hit, hits: Sequence[Hit], query: _Query) -> Hit | None:
+        """The best entry on another topic that mentions a BT concept the question names and the
+        top entry's topic does not ("… från Ukraina … legitimation …": who must do BT, not only
+        the licence), or the top entry itself when no other entry mentions it either."""
+        missed = [
+            token
+            for token, weight in zip(query.tokens, query.coverage_weights, strict=True)
+            if weight > 0 and _is_concept(token) and not self._covers(best.entry, token)
+        ]
+        if not missed:
+            return None
+        family = _family(best.entry)
+        others = [hit for hit in hits if _family(hit.entry) != family]
+        return (
+            next((hit for hit in others if all(self._covers(hit.entry, t) for t in missed)), None)
+            or next(
+                (hit for hit in others if any(self._covers(hit.entry, t) for t in missed)), None
+            )
+            or best
+        )
+
+    def _shares_topic(self, entry: Entry, query: _Query, question: str) -> bool:
+        """Whether the entry contains at least two informative words of the question (not
+        question words, nor "BT" that every entry has), or the question is nearly one of its
+        variants ("Vad är DOPS?")."""
+        document = self._documents_by_id[entry.id]
+        matched = sum(
+            1
+            for token, weight in zip(query.tokens, query.coverage_weights, strict=True)
+            if weight > 0
+            and not all(set(alt) <= self._bt_terms for alt in token.alternatives)
+            and any(all(t in document.tf for t in alt) for alt in token.alternatives)
+        )
+        if matched >= self.thresholds.min_matched_words:
+            return True
+        asked = _normalised(question)
+        return any(
+            fuzz.token_set_ratio(asked, phrasing) >= self.thresholds.near_variant
+            for phrasing in document.phrasings
+        )
 
     def _confident(self, hit: Hit, margin: float) -> bool:
         limits = self.thresholds
@@ -395,10 +478,32 @@ def _family(entry: Entry) -> str:
     return entry.refines or entry.id
 
 
+def _is_concept(token: Token) -> bool:
+    """A word the synonym list knows as a BT concept ("legitimation", "Ukraina", "psyk")."""
+    return any(len(alt) == 1 and alt[0].startswith(CONCEPT_PREFIX) for alt in token.alternatives)
+
+
+def _named_region_rival(
+    best: Hit, hits: Sequence[Hit], named: frozenset[str], margin: float
+) -> Hit | None:
+    """An entry of the region the question names, close behind a top entry of another scope."""
+    if not named or best.entry.scope in named:
+        return None
+    return next(
+        (hit for hit in hits if hit.entry.scope in named and best.score - hit.score < margin),
+        None,
+    )
+
+
 def _runner_up(best: Hit, hits: Sequence[Hit]) -> float:
     """The score of the best hit on another topic."""
     family = _family(best.entry)
     return next((hit.score for hit in hits if _family(hit.entry) != family), 0.0)
+
+
+def _normalised(text: str) -> str:
+    """Folded words without punctuation and stop words, to compare a question with a variant."""
+    return " ".join(word for word in words(text) if word not in STOPWORDS)
 
 
 def _term_pattern(term: str) -> str:

@@ -263,11 +263,19 @@ class Analyser:
             return (stem_en(word),)
         return tuple(dict.fromkeys((stem_sv(word), stem_en(word))))
 
-    def tokens(self, text: str, language: str | None = None) -> list[Token]:
-        """The tokens of a text; `language` None means try Swedish and English stems."""
+    def tokens(
+        self, text: str, language: str | None = None, *, region_words: bool = True
+    ) -> list[Token]:
+        """The tokens of a text; `language` None means try Swedish and English stems.
+
+        `region_words` False drops "region", "län" …: in "BT i Region Halland" they only repeat
+        the name, while in "byta region" the word itself is what is asked about.
+        """
         result: list[Token] = []
         for word in self._raw_words(text):
-            if word in STOPWORDS or word in _REGION_ONLY or word in REGION_WORDS:
+            if word in STOPWORDS or word in _REGION_ONLY:
+                continue
+            if word in REGION_WORDS and not region_words:
                 continue
             if len(word) < 2 and not word.isdigit():
                 continue
