@@ -56,6 +56,7 @@ async def test_studierektor_is_the_one_of_the_askers_region(chat: ChatClient) ->
     assert "Per Ekström" not in fatima.text
     amir = await chat.say(AMIR, "vem är min studierektor?")
     assert "studierektor: Per Ekström (per.ekstrom@halland.example.org)" in amir.text
+    assert "Gäller Region Halland" in amir.text  # the region's roles are listed, not national
     assert "Ingrid Forsberg" not in amir.text
     assert "atbt-ambassadorer@regionhalland.se" in amir.text  # the region's role contacts
 

@@ -75,11 +75,16 @@ def _vote_buttons(entry: Entry, language: Language, question: str) -> list[Eleme
     ]
 
 
-def _footer(entry: Entry, language: Language, source: Source) -> list[Element]:
+def _footer(
+    entry: Entry, language: Language, source: Source, scope_code: str | None = None
+) -> list[Element]:
+    """Scope, source and review date; `scope_code` overrides the entry's scope when the card
+    shows a region's own facts (its role contacts)."""
+    code = scope_code or entry.scope
     scope = (
         t("faq.scope_national", language)
-        if entry.scope == NATIONAL
-        else t("faq.scope_region", language, region=region_name(entry.scope, language))
+        if code == NATIONAL
+        else t("faq.scope_region", language, region=region_name(code, language))
     )
     return [
         paragraph(
@@ -141,14 +146,14 @@ async def contacts_card(
     else:
         body.append(paragraph(t("faq.contacts_missing", language)))
     roles: RegionContacts | None = kb.contacts.get(asker.region)
-    source = entry.source
+    source, scope = entry.source, None
     if roles is not None:
         body.append(
             paragraph(t("faq.region_roles", language, region=region_name(asker.region, language)))
         )
         body.append(paragraph("\n".join(f"- {_role_line(role, language)}" for role in roles.roles)))
-        source = roles.source
-    body += _footer(entry, language, source)
+        source, scope = roles.source, asker.region
+    body += _footer(entry, language, source, scope)
     return Reply(card=card(body, _vote_buttons(entry, language, question)))
 
 
