@@ -15,7 +15,7 @@ from btassist.calendar.http import (
     webcal_url,
 )
 from btassist.calendar.tokens import active_token, issue_token_once, rotate_token
-from btassist.dialogs.cards import Element, card, heading, paragraph, submit
+from btassist.dialogs.cards import Element, bullet_list, card, heading, paragraph, submit
 from btassist.dialogs.courses import open_url
 from btassist.dialogs.intents import Intent
 from btassist.dialogs.overview import placements_section
@@ -84,11 +84,9 @@ def _subscribe(url: str, lang: Language) -> list[Element]:
         paragraph(t("calendar.link_https", lang, url=url)),
         paragraph(t("calendar.link_webcal", lang, url=webcal_url(url))),
         paragraph(f"**{t('calendar.steps_title', lang)}**"),
-        paragraph(
-            "\n".join(
-                f"- {t(key, lang)}"
-                for key in ("calendar.step_outlook", "calendar.step_google", "calendar.step_apple")
-            )
+        bullet_list(
+            t(key, lang)
+            for key in ("calendar.step_outlook", "calendar.step_google", "calendar.step_apple")
         ),
     ]
 

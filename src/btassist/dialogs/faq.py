@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from btassist.dialogs.cards import Element, card, heading, paragraph, submit
+from btassist.dialogs.cards import Element, bullet_list, card, heading, paragraph, submit
 from btassist.dialogs.intents import Intent
 from btassist.dialogs.overview import contact_lines, contacts_for
 from btassist.dialogs.turn import Asker, FlowContext, Message, Reply
@@ -142,7 +142,7 @@ async def contacts_card(
     body = [heading(entry.title(language)), paragraph(entry.answer[language])]
     if contacts:
         lines = contact_lines(contacts, language)
-        body.append(paragraph("\n".join(f"- {line}" for line in lines)))
+        body.append(bullet_list(lines))
     else:
         body.append(paragraph(t("faq.contacts_missing", language)))
     roles: RegionContacts | None = kb.contacts.get(asker.region)
@@ -151,7 +151,7 @@ async def contacts_card(
         body.append(
             paragraph(t("faq.region_roles", language, region=region_name(asker.region, language)))
         )
-        body.append(paragraph("\n".join(f"- {_role_line(role, language)}" for role in roles.roles)))
+        body.append(bullet_list(_role_line(role, language) for role in roles.roles))
         source, scope = roles.source, asker.region
     body += _footer(entry, language, source, scope)
     return Reply(card=card(body, _vote_buttons(entry, language, question)))
@@ -450,7 +450,7 @@ async def reports(ctx: FlowContext, asker: Asker, message: Message) -> list[Repl
     if report.open_questions:
         body.append(paragraph(t("reports.open", lang, count=len(report.open_questions))))
         lines = [f"{v.asker_name}: “{_short(v.question.text, 120)}”" for v in report.open_questions]
-        body.append(paragraph("\n".join(f"- {line}" for line in lines)))
+        body.append(bullet_list(lines))
         actions += [
             submit(
                 _short(t("reports.reply_to", lang, name=v.asker_name)),
@@ -462,9 +462,7 @@ async def reports(ctx: FlowContext, asker: Asker, message: Message) -> list[Repl
     if report.unanswered:
         body.append(paragraph(t("reports.unanswered", lang)))
         body.append(
-            paragraph(
-                "\n".join(f"- “{_short(c.example, 120)}” ({c.count})" for c in report.unanswered)
-            )
+            bullet_list(f"“{_short(c.example, 120)}” ({c.count})" for c in report.unanswered)
         )
     if report.unhelpful:
         body.append(paragraph(t("reports.unhelpful", lang)))
@@ -481,10 +479,10 @@ async def reports(ctx: FlowContext, asker: Asker, message: Message) -> list[Repl
                     up=report.helpful.get(counted.key, 0),
                 )
             )
-        body.append(paragraph("\n".join(f"- {line}" for line in lines)))
+        body.append(bullet_list(lines))
     if report.declined:
         body.append(paragraph(t("reports.declined", lang)))
-        body.append(paragraph("\n".join(f"- {c.key} ({c.count})" for c in report.declined)))
+        body.append(bullet_list(f"{c.key} ({c.count})" for c in report.declined))
     if len(body) == 1:
         body.append(paragraph(t("reports.empty", lang)))
     return [Reply(card=card(body, actions))]

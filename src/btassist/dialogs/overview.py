@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from btassist.db.engine import Database
-from btassist.dialogs.cards import Element, card, heading, paragraph
+from btassist.dialogs.cards import Element, bullet_list, card, heading, paragraph
 from btassist.dialogs.turn import Asker, FlowContext, Reply
 from btassist.i18n.catalogue import t
 from btassist.roster.contacts import Contact, contacts_of, placements_of, programme_of, trainees_of
@@ -43,11 +43,11 @@ async def placements_section(ctx: FlowContext, asker: Asker) -> list[Element] | 
         )
         if p.start <= today <= p.end:
             text = f"**{text}** {t('calendar.current', lang)}"
-        items.append(f"- {text}")
+        items.append(text)
     title = t("calendar.title", lang, start=_day(programme.start), end=_day(programme.planned_end))
     body = [heading(title)]
     if items:
-        body.append(paragraph("\n".join(items)))
+        body.append(bullet_list(items))
     return body
 
 
@@ -74,10 +74,9 @@ async def my_trainees(ctx: FlowContext, asker: Asker) -> list[Reply]:
             else ""
         )
         lines.append(
-            "- "
-            + t("trainees.line", lang, name=trainee.name, relation=relation, placement=placement)
+            t("trainees.line", lang, name=trainee.name, relation=relation, placement=placement)
         )
-    return [Reply(card=card([heading(t("trainees.title", lang)), paragraph("\n".join(lines))]))]
+    return [Reply(card=card([heading(t("trainees.title", lang)), bullet_list(lines)]))]
 
 
 async def contacts_for(database: Database, asker: Asker, today: date) -> list[Contact]:
@@ -110,6 +109,6 @@ async def my_contacts(ctx: FlowContext, asker: Asker) -> list[Reply]:
     body = [
         heading(t("contacts.title", lang)),
         paragraph(t("ask.intro", lang)),
-        paragraph("\n".join(f"- {line}" for line in contact_lines(contacts, lang))),
+        bullet_list(contact_lines(contacts, lang)),
     ]
     return [Reply(card=card(body))]
