@@ -14,12 +14,13 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
+from btassist.common.regions import REGION_CODES
 from btassist.db.engine import Database
 from btassist.db.migrate import upgrade
 from btassist.roster.csv_files import PEOPLE_COLUMNS, PLACEMENT_COLUMNS, read_roster_file
 from btassist.roster.importer import import_roster
 
-REGIONS = ("vgr", "kronoberg", "gavleborg", "orebro", "jonkoping", "halland")
+REGIONS = REGION_CODES
 KINDS = ("akut", "primarvard", "psykiatri", "valfri")
 TARGET_SECONDS = 10.0
 

@@ -14,12 +14,12 @@ import pexpect
 from rich.console import Console
 
 from btassist.app import DATABASE
+from btassist.common.language import Language
 from btassist.dialogs.cards import bullet_list, card, heading, paragraph, submit
 from btassist.localchat.client import BotReply, Button, ChatClient
 from btassist.localchat.connector import FakeConnector
 from btassist.localchat.render import render_card, render_reply
 from btassist.localchat.repl import ChatOptions, Conversation
-from btassist.roster.models import Language
 from btassist.roster.queries import list_people
 from tests.support.bot import AMIR, RunningBot
 from tests.support.processes import free_port

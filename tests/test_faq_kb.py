@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from btassist.common.regions import REGION_CODES as REGIONS
 from btassist.faq.evaluation import evaluate, load_questions, unknown_entries
-from btassist.faq.kb import PACKAGED_KB, REGIONS, KnowledgeBaseError, read_directory
+from btassist.faq.kb import PACKAGED_KB, KnowledgeBaseError, read_directory
 from btassist.faq.store import FaqStore, KnowledgeBase, load_knowledge_base
 
 EVAL_FILE = Path(__file__).parent / "data" / "faq_eval.yaml"

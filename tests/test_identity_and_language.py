@@ -5,10 +5,11 @@ from __future__ import annotations
 from sqlmodel import select
 
 from btassist.app import DATABASE
+from btassist.common.language import Language
 from btassist.conversations.models import ConversationRef
 from btassist.localchat.client import ChatClient, ChatUser
 from btassist.localchat.connector import FakeConnector
-from btassist.roster.models import Language, Person
+from btassist.roster.models import Person
 from tests.support.bot import AMIR, LUKAS, STRANGER, RunningBot, local_settings, running_bot
 
 

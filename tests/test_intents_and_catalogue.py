@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from btassist.common.language import Language, language_for
 from btassist.dialogs.intents import INTENTS, Intent, allowed, match_intent
 from btassist.dialogs.menu import MENU_ORDER
 from btassist.i18n.catalogue import catalogue, one_language_only, t
-from btassist.i18n.language import language_for
-from btassist.roster.models import Language, Role
+from btassist.roster.models import Role
 
 
 @pytest.mark.parametrize(

@@ -10,10 +10,11 @@ from sqlmodel import select
 from typer.testing import CliRunner
 
 from btassist.cli import app
+from btassist.common.language import Language
 from btassist.db.engine import Database
 from btassist.roster.csv_files import RosterFileError, parse_roster_text, read_roster_file
 from btassist.roster.importer import import_roster
-from btassist.roster.models import BTProgramme, Language, Person, Placement, Role
+from btassist.roster.models import BTProgramme, Person, Placement, Role
 from btassist.roster.queries import list_people
 from tests.support.databases import run_sync
 from tests.support.snapshots import snapshot

@@ -19,6 +19,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from btassist.common.language import Language
 from btassist.courses.catalogue import CourseFileError
 from btassist.courses.enrolment import record_attendance
 from btassist.courses.importer import (
@@ -42,7 +43,7 @@ from btassist.db.migrate import current_revision, head_revision, upgrade
 from btassist.db.types import utcnow
 from btassist.roster.csv_files import RosterFileError, read_roster_file
 from btassist.roster.importer import ImportResult, import_roster
-from btassist.roster.models import Language, Role
+from btassist.roster.models import Role
 from btassist.roster.queries import list_people
 from btassist.settings import Settings
 
@@ -513,12 +514,15 @@ def _faq_directory() -> Path:
 
 
 def _faq_region(region: str | None) -> str | None:
-    from btassist.faq.kb import REGIONS
+    from btassist.common.regions import UnknownRegion, region_code
 
-    if region is not None and region not in REGIONS:
-        err.print(f"[red]error:[/red] unknown region {region!r}; use one of {', '.join(REGIONS)}")
-        raise typer.Exit(2)
-    return region
+    if region is None:
+        return None
+    try:
+        return region_code(region)
+    except UnknownRegion as error:
+        err.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(2) from error
 
 
 def _load_faq(directory: Path) -> Any:

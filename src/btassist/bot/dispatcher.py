@@ -14,9 +14,9 @@ import uuid
 from datetime import timedelta
 
 from btassist.bot.proactive import ProactiveSender, SendStatus
+from btassist.common.language import language_for
 from btassist.dialogs.notifications import render_notice
 from btassist.dialogs.turn import Asker, FlowContext
-from btassist.i18n.language import language_for
 from btassist.outbox.models import OutboxMessage, OutboxStatus
 from btassist.outbox.queue import claim, finish
 from btassist.roster.identity import person_by_id

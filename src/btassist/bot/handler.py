@@ -19,6 +19,7 @@ from botbuilder.schema import (
 
 from btassist.bot.adapter import tenant_of
 from btassist.bot.replies import to_activity
+from btassist.common.language import language_for
 from btassist.conversations.models import ConversationRef
 from btassist.conversations.refs import active_reference, deactivate_conversation, save_reference
 from btassist.dialogs.cards import card, paragraph
@@ -26,7 +27,6 @@ from btassist.dialogs.menu import menu_reply
 from btassist.dialogs.router import respond
 from btassist.dialogs.turn import Asker, FlowContext, Message, Reply
 from btassist.i18n.catalogue import t
-from btassist.i18n.language import language_for
 from btassist.roster.identity import coordinators_for_email, find_person, remember_object_id
 
 log = logging.getLogger(__name__)

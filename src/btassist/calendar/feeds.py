@@ -39,6 +39,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from btassist.calendar.ical import CalendarHeader, EventStatus, FeedEvent
+from btassist.common.language import Language
 from btassist.courses.models import (
     Course,
     CourseSession,
@@ -50,7 +51,7 @@ from btassist.courses.models import (
 from btassist.courses.schedule import occurrences
 from btassist.db.types import UTCDateTime
 from btassist.i18n.catalogue import t
-from btassist.roster.models import BTProgramme, Language, Person, Placement, Region
+from btassist.roster.models import BTProgramme, Person, Placement, Region
 
 _Query = TypeVar("_Query", bound="Select[*tuple[Any, ...]]")
 

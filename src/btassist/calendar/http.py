@@ -37,10 +37,9 @@ from btassist.calendar.feeds import (
 )
 from btassist.calendar.ical import render
 from btassist.calendar.tokens import person_for_token
+from btassist.common.language import Language, language_for
 from btassist.db.engine import Database
 from btassist.i18n.catalogue import t
-from btassist.i18n.language import language_for
-from btassist.roster.models import Language
 
 log = logging.getLogger(__name__)
 

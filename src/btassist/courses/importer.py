@@ -21,6 +21,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from btassist.common.tabular import (
+    CellReader,
+    CsvFileError,
+    CsvRow,
+    Problem,
+    parse_csv_text,
+    read_csv_file,
+)
 from btassist.courses.catalogue import (
     CatalogueDocument,
     CourseFileError,
@@ -35,14 +43,6 @@ from btassist.courses.models import Course, CourseRegion, CourseSession, Recurre
 from btassist.courses.queries import seats_taken
 from btassist.courses.schedule import MAX_OCCURRENCES
 from btassist.db.engine import Database
-from btassist.roster.csv_files import (
-    CellReader,
-    CsvFileError,
-    CsvRow,
-    Problem,
-    parse_csv_text,
-    read_csv_file,
-)
 from btassist.roster.models import Region
 
 SESSION_COLUMNS = (

@@ -12,6 +12,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from btassist.common.text import fold
 from btassist.courses.models import (
     Course,
     CourseCompletion,
@@ -21,7 +22,6 @@ from btassist.courses.models import (
     EnrolmentStatus,
     SessionStatus,
 )
-from btassist.textmatch import fold
 
 MATCH_CUTOFF = 70.0
 AMBIGUITY_GAP = 8.0  # courses scoring this close to the best are offered as choices

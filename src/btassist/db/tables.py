@@ -1,22 +1,26 @@
-"""Imports every table module so `SQLModel.metadata` is complete for migrations and tests."""
+"""Every table of the package in one `MetaData`, for migrations and the schema test.
 
+Features own their tables in a `models` module of their own package; this module finds them
+instead of naming them, so a new feature needs no change in `db/`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+from sqlalchemy import MetaData
 from sqlmodel import SQLModel
 
-from btassist.calendar import models as calendar_models
-from btassist.conversations import models as conversations_models
-from btassist.courses import models as courses_models
-from btassist.faq import models as faq_models
-from btassist.outbox import models as outbox_models
-from btassist.roster import models as roster_models
+import btassist
 
-metadata = SQLModel.metadata
 
-__all__ = [
-    "calendar_models",
-    "conversations_models",
-    "courses_models",
-    "faq_models",
-    "metadata",
-    "outbox_models",
-    "roster_models",
-]
+def load_models() -> MetaData:
+    """Import every `btassist.<feature>.models` module and return the complete metadata."""
+    for module in pkgutil.walk_packages(btassist.__path__, prefix="btassist."):
+        if module.name.endswith(".models"):
+            importlib.import_module(module.name)
+    return SQLModel.metadata
+
+
+metadata = load_models()

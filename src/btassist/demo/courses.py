@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from importlib import resources
 from zoneinfo import ZoneInfo
 
+from btassist.common.tabular import CsvRow
 from btassist.courses.catalogue import parse_catalogue
 from btassist.courses.importer import (
     SESSION_COLUMNS,
@@ -17,7 +18,6 @@ from btassist.courses.importer import (
     import_sessions,
 )
 from btassist.db.engine import Database
-from btassist.roster.csv_files import CsvRow
 
 HALMSTAD = "Hallands sjukhus Halmstad (demo)"
 VARBERG = "Hallands sjukhus Varberg (demo)"

@@ -15,13 +15,14 @@ from btassist.calendar.http import (
     webcal_url,
 )
 from btassist.calendar.tokens import active_token, issue_token_once, rotate_token
+from btassist.common.language import Language
 from btassist.dialogs.cards import Element, bullet_list, card, heading, paragraph, submit
 from btassist.dialogs.courses import open_url
 from btassist.dialogs.intents import Intent
 from btassist.dialogs.overview import placements_section
 from btassist.dialogs.turn import Asker, FlowContext, Message, Reply
 from btassist.i18n.catalogue import t
-from btassist.roster.models import Language, Region, Role
+from btassist.roster.models import Region, Role
 
 
 async def show_calendar(ctx: FlowContext, asker: Asker, message: Message) -> list[Reply]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from btassist.common.language import Language
 from btassist.courses.enrolment import (
     Clash,
     EnrolmentRefused,
@@ -28,7 +29,7 @@ from btassist.dialogs.cards import Card, bullet_list, card, execute, heading, pa
 from btassist.dialogs.formatting import day, moment, span
 from btassist.dialogs.turn import Asker, FlowContext, Message, Reply
 from btassist.i18n.catalogue import t
-from btassist.roster.models import Language, Role
+from btassist.roster.models import Role
 
 MAX_COURSE_BUTTONS = 12
 

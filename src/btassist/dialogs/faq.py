@@ -7,6 +7,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from btassist.common.language import Language
+from btassist.common.regions import region_name
+from btassist.common.text import fold
 from btassist.dialogs.cards import Element, bullet_list, card, heading, paragraph, submit
 from btassist.dialogs.intents import Intent
 from btassist.dialogs.overview import contact_lines, contacts_for
@@ -18,8 +21,7 @@ from btassist.faq.models import FaqEventKind, QuestionStatus
 from btassist.faq.store import KnowledgeBase
 from btassist.i18n.catalogue import catalogue, t
 from btassist.outbox.queue import enqueue
-from btassist.roster.models import Language, Role
-from btassist.textmatch import fold
+from btassist.roster.models import Role
 
 log = logging.getLogger(__name__)
 
@@ -48,11 +50,6 @@ def _language(result: SearchResult, asker: Asker) -> Language:
 
 def _short(text: str, limit: int = MAX_BUTTON_TITLE) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def region_name(region: str, language: Language) -> str:
-    """A region code as people say it ("Region Halland")."""
-    return t(f"region.{region}", language)
 
 
 def _source_line(source: Source, language: Language) -> str:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from btassist.common.language import Language
 from btassist.courses.models import CourseSession, Recurrence
 from btassist.i18n.catalogue import t
-from btassist.roster.models import Language
 
 
 def day(value: date, language: Language) -> str:

@@ -8,8 +8,8 @@ from enum import StrEnum
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from btassist.common.text import fold
 from btassist.roster.models import Role
-from btassist.textmatch import fold
 
 
 class Intent(StrEnum):

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from btassist.common.language import Language
 from btassist.dialogs.cards import Card, card, heading, paragraph, submit
 from btassist.dialogs.intents import Intent, allowed
 from btassist.dialogs.turn import Asker, Reply
 from btassist.i18n.catalogue import t
-from btassist.roster.models import Language
 
 MENU_ORDER = (
     Intent.courses,

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 
+from btassist.common.language import Language
 from btassist.db.engine import Database
 from btassist.dialogs.cards import Element, bullet_list, card, heading, paragraph
 from btassist.dialogs.turn import Asker, FlowContext, Reply
 from btassist.i18n.catalogue import t
 from btassist.roster.contacts import Contact, contacts_of, placements_of, programme_of, trainees_of
-from btassist.roster.models import Language, Person
+from btassist.roster.models import Person
 
 
 def _day(value: date) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
+from btassist.common.language import Language
 from btassist.dialogs import calendar, courses, faq, participants
 from btassist.dialogs.intents import Intent, allowed, match_command, match_intent
 from btassist.dialogs.menu import menu_card, menu_reply
@@ -12,7 +13,7 @@ from btassist.dialogs.overview import contacts_for, my_contacts, my_trainees
 from btassist.dialogs.turn import Asker, FlowContext, Message, Reply
 from btassist.i18n.catalogue import t
 from btassist.roster.identity import set_language
-from btassist.roster.models import Language, Role
+from btassist.roster.models import Role
 
 log = logging.getLogger(__name__)
 

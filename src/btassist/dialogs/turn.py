@@ -8,9 +8,10 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from btassist.common.language import Language
 from btassist.db.engine import Database
 from btassist.faq.store import FaqStore
-from btassist.roster.models import Language, Role
+from btassist.roster.models import Role
 
 
 @dataclass(frozen=True)

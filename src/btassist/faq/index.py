@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
+from btassist.common.text import fold
 from btassist.faq.kb import NATIONAL, DeclinedTopic, Entry, iter_entry_texts
 from btassist.faq.synonyms import SYNONYMS
 from btassist.faq.text import (
@@ -33,7 +34,6 @@ from btassist.faq.text import (
     regions_named,
     words,
 )
-from btassist.textmatch import fold
 
 K1 = 1.2
 B = 0.5

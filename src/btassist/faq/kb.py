@@ -17,10 +17,11 @@ from typing import Any, Literal, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from btassist.common.regions import REGION_CODES
+
 PACKAGED_KB = Path(__file__).with_name("kb")
 CONTACTS_FILE = "contacts.yaml"
 DECLINED_FILE = "declined.yaml"
-REGIONS = ("vgr", "kronoberg", "gavleborg", "orebro", "jonkoping", "halland")
 NATIONAL = "national"
 
 Scope = Literal["national", "vgr", "kronoberg", "gavleborg", "orebro", "jonkoping", "halland"]
@@ -122,9 +123,9 @@ class ContactsFile(_Strict):
     @field_validator("regions")
     @classmethod
     def _known_regions(cls, value: dict[str, RegionContacts]) -> dict[str, RegionContacts]:
-        unknown = sorted(set(value) - set(REGIONS))
+        unknown = sorted(set(value) - set(REGION_CODES))
         if unknown:
-            raise ValueError(f"unknown region code(s) {', '.join(unknown)}; use {REGIONS}")
+            raise ValueError(f"unknown region code(s) {', '.join(unknown)}; use {REGION_CODES}")
         return value
 
 

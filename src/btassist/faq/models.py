@@ -8,8 +8,8 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from btassist.common.language import Language
 from btassist.db.types import UTCDateTime, utcnow
-from btassist.roster.models import Language
 
 
 class QuestionStatus(StrEnum):

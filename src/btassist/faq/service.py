@@ -14,6 +14,8 @@ from datetime import datetime
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from btassist.common.language import Language
+from btassist.common.text import fold
 from btassist.faq.models import (
     FaqEvent,
     FaqEventKind,
@@ -21,8 +23,7 @@ from btassist.faq.models import (
     PendingReply,
     QuestionStatus,
 )
-from btassist.roster.models import Language, Person, PersonRole, Role
-from btassist.textmatch import fold
+from btassist.roster.models import Person, PersonRole, Role
 
 MAX_QUESTION = 500
 REPORT_WINDOW = 5000

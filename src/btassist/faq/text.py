@@ -13,7 +13,7 @@ from functools import lru_cache
 
 import snowballstemmer
 
-from btassist.textmatch import fold
+from btassist.common.text import fold
 
 _WORD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 

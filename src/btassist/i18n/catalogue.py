@@ -1,4 +1,7 @@
-"""Every user-visible string, in Swedish and English, from one data file."""
+"""Every user-visible string, in Swedish and English, from the data files in `messages/`.
+
+One file per feature keeps each feature's texts together; a key may appear in one file only.
+"""
 
 from __future__ import annotations
 
@@ -8,19 +11,34 @@ from typing import Any
 
 import yaml
 
-from btassist.roster.models import Language
+from btassist.common.language import Language
 
-CATALOGUE_FILE = "messages.yaml"
+CATALOGUE_DIRECTORY = "messages"
+
+
+class CatalogueError(ValueError):
+    """The message files contradict each other (a key in two files)."""
 
 
 @cache
 def catalogue() -> dict[str, dict[Language, str]]:
     """The parsed catalogue: key → language → text (loaded once per process)."""
-    raw = yaml.safe_load(resources.files(__package__).joinpath(CATALOGUE_FILE).read_text("utf-8"))
-    return {
-        key: {Language(lang): str(text) for lang, text in texts.items()}
-        for key, texts in raw.items()
-    }
+    merged: dict[str, dict[Language, str]] = {}
+    origin: dict[str, str] = {}
+    files = sorted(
+        (item for item in resources.files(__package__).joinpath(CATALOGUE_DIRECTORY).iterdir()),
+        key=lambda item: item.name,
+    )
+    for item in files:
+        if not item.name.endswith(".yaml"):
+            continue
+        raw = yaml.safe_load(item.read_text("utf-8")) or {}
+        for key, texts in raw.items():
+            if key in merged:
+                raise CatalogueError(f"message {key!r} is in both {origin[key]} and {item.name}")
+            origin[key] = item.name
+            merged[key] = {Language(lang): str(text) for lang, text in texts.items()}
+    return merged
 
 
 def t(key: str, language: Language, /, **values: Any) -> str:

@@ -22,11 +22,12 @@ from rich.console import Console
 from rich.text import Text
 
 from btassist.app import DATABASE, app_factory
+from btassist.common.language import Language
 from btassist.localchat.client import BOT_NAME, BotReply, Button, ChatClient, ChatUser
 from btassist.localchat.connector import FakeConnector
 from btassist.localchat.loopback import serving
 from btassist.localchat.render import RenderedReply, render_reply
-from btassist.roster.models import Language, Role
+from btassist.roster.models import Role
 from btassist.roster.queries import PersonSummary, list_people
 from btassist.settings import Settings
 

@@ -8,8 +8,9 @@ from sqlalchemy import bindparam
 from sqlmodel import col, func, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from btassist.common.language import Language
 from btassist.db.types import utcnow
-from btassist.roster.models import Language, Person, PersonRole, Role
+from btassist.roster.models import Person, PersonRole, Role
 from btassist.roster.queries import PersonSummary
 
 # find_person runs on every turn: one query for the person and their roles, built once (building

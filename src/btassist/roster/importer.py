@@ -11,9 +11,10 @@ from sqlalchemy import delete, insert, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from btassist.common.tabular import Problem
 from btassist.db.engine import Database
 from btassist.db.types import utcnow
-from btassist.roster.csv_files import Problem, RosterFile, RosterFileKind
+from btassist.roster.csv_files import RosterFile, RosterFileKind
 from btassist.roster.models import (
     BTProgramme,
     Person,

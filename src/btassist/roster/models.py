@@ -8,6 +8,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from btassist.common.language import Language
 from btassist.db.types import UTCDateTime, utcnow
 
 
@@ -18,13 +19,6 @@ class Role(StrEnum):
     supervisor = "supervisor"
     coordinator = "coordinator"
     studierektor = "studierektor"
-
-
-class Language(StrEnum):
-    """Languages the bot speaks: Swedish first, English on request."""
-
-    sv = "sv"
-    en = "en"
 
 
 class BTType(StrEnum):

@@ -7,8 +7,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from btassist.roster.csv_files import CellReader, CsvRow, Problem
-from btassist.roster.models import BTType, Language, PlacementKind, Role
+from btassist.common.language import Language
+from btassist.common.tabular import CellReader, CsvRow, Problem
+from btassist.roster.models import BTType, PlacementKind, Role
 
 ROLE_ALIASES: dict[str, Role] = {
     **{role.value: role for role in Role},

@@ -1,8 +1,15 @@
-"""Which language to answer in: the person's choice, else what Teams says their locale is."""
+"""The languages the bot speaks, and which one to answer a person in."""
 
 from __future__ import annotations
 
-from btassist.roster.models import Language
+from enum import StrEnum
+
+
+class Language(StrEnum):
+    """Languages the bot speaks: Swedish first, English on request."""
+
+    sv = "sv"
+    en = "en"
 
 
 def language_for(preferred: Language | None, locale: str | None) -> Language:

@@ -1,0 +1,1 @@
+"""Shared vocabulary every package may import: languages, regions, text folding, tabular files."""
