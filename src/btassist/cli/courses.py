@@ -1,0 +1,271 @@
+"""`btassist courses`: the catalogue, sessions, participants and attendance."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from btassist.cli.common import (
+    err,
+    load_settings,
+    out,
+    run_with_database,
+)
+from btassist.courses.catalogue import CourseFileError
+from btassist.courses.enrolment import record_attendance
+from btassist.courses.importer import (
+    CourseFileKind,
+    CourseImportResult,
+    ensure_catalogue,
+    import_course_file,
+    read_course_file,
+)
+from btassist.courses.models import Course, CourseSession, Recurrence, SessionStatus
+from btassist.courses.queries import (
+    CourseListing,
+    Participant,
+    enrolled_doctor_ids,
+    find_session,
+    list_courses,
+    session_participants,
+)
+from btassist.db.engine import Database
+from btassist.db.types import utcnow
+
+courses_app = typer.Typer(
+    help="Courses: the catalogue, sessions, participants and attendance.", no_args_is_help=True
+)
+
+
+@courses_app.command("import")
+def courses_import(
+    file: Annotated[
+        Path, typer.Argument(help="A .yaml course catalogue or a .csv list of sessions.")
+    ],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Report what would change; write nothing.")
+    ] = False,
+) -> None:
+    """Import a YAML catalogue or a CSV session list; any bad line means nothing is imported."""
+    settings = load_settings()
+    try:
+        course_file = read_course_file(file)
+    except CourseFileError as error:
+        err.print(f"[red]error:[/red] {escape(str(error))}", highlight=False)
+        raise typer.Exit(2) from error
+
+    async def work(database: Database) -> CourseImportResult:
+        await ensure_catalogue(database, now=utcnow())
+        return await import_course_file(
+            database, course_file, zone=settings.zone, now=utcnow(), dry_run=dry_run
+        )
+
+    result = run_with_database(work)
+    _report_course_import(file, result)
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+def _report_course_import(file: Path, result: CourseImportResult) -> None:
+    if not result.ok:
+        err.print(
+            f"{file}: {len(result.problems)} problem(s); nothing was imported.",
+            style="red",
+            markup=False,
+        )
+        for problem in result.problems:
+            err.print(f"  {problem}", markup=False, highlight=False)
+        return
+    verb = "would be" if result.dry_run else "were"
+    counts = [f"{len(result.created)} {verb} created", f"{len(result.updated)} {verb} updated"]
+    if result.kind is CourseFileKind.sessions:
+        told = "to tell" if result.dry_run else "told"
+        counts.append(
+            f"{len(result.cancelled)} {verb} cancelled ({result.doctors_told} doctor(s) {told})"
+        )
+    counts.append(f"{result.unchanged} unchanged")
+    out.print(
+        f"{result.kind}: {', '.join(counts)}"
+        + (" (dry run: nothing written)" if result.dry_run else ""),
+        markup=False,
+        highlight=False,
+    )
+    for label, items in (
+        ("create", result.created),
+        ("update", result.updated),
+        ("cancel", result.cancelled),
+    ):
+        for item in items:
+            out.print(f"  {label}: {item}", markup=False, highlight=False)
+
+
+@courses_app.command("list")
+def courses_list(
+    region: Annotated[
+        str | None, typer.Option(help="Only courses offered in this region, e.g. halland.")
+    ] = None,
+    past: Annotated[
+        bool, typer.Option("--past", help="Also show sessions that have ended.")
+    ] = False,
+) -> None:
+    """List the catalogue: each course, where it is mandatory, its sessions and their seats."""
+    zone = load_settings().zone
+    region = region.lower() if region else None
+
+    async def work(database: Database) -> list[CourseListing]:
+        await ensure_catalogue(database, now=utcnow())
+        async with database.session() as session:
+            return await list_courses(session, region=region, current_at=None if past else utcnow())
+
+    listings = run_with_database(work)
+    where = f" offered in {region}" if region else ""
+    if region:
+        mandatory = sum(1 for listing in listings if listing.regions.get(region))
+        out.print(f"{len(listings)} course(s){where}, {mandatory} mandatory", highlight=False)
+    else:
+        out.print(f"{len(listings)} course(s)", highlight=False)
+    for listing in listings:
+        course = listing.course
+        out.print()
+        out.print(f"[bold]{escape(course.code)}[/bold]  {escape(course.title_sv)}")
+        offered = ", ".join(
+            f"{code}: {'mandatory' if mandatory else 'optional'}"
+            for code, mandatory in listing.regions.items()
+        )
+        facts = [course.kind.value.replace("_", " "), offered]
+        facts += [f"{course.hours:g} h"] if course.hours else []
+        facts += [f"source {course.source}"] if course.source else []
+        out.print("  " + " · ".join(facts), markup=False, highlight=False)
+        if course.link:
+            out.print(f"  {course.link}", markup=False, highlight=False)
+        for seats in listing.sessions:
+            out.print("  " + _session_line(seats.session, seats.enrolled, seats.waitlisted, zone))
+        if not listing.sessions:
+            out.print("  [dim]no sessions" + ("" if past else " ahead") + "[/dim]")
+
+
+def _session_line(session: CourseSession, enrolled: int, waitlisted: int, zone: ZoneInfo) -> str:
+    start, end = session.starts_at.astimezone(zone), session.ends_at.astimezone(zone)
+    same_day = start.date() == end.date()
+    when = (
+        f"{start:%Y-%m-%d %H:%M}–{end:%H:%M}"
+        if same_day
+        else f"{start:%Y-%m-%d %H:%M} → {end:%Y-%m-%d %H:%M}"
+    )
+    if session.recurrence is Recurrence.weekly:
+        when = f"weekly {start:%a %H:%M}–{end:%H:%M}, {start:%Y-%m-%d} → {session.repeat_until}"
+    place = " + ".join(filter(None, (session.location, session.meeting_url)))
+    seats = f"seats {enrolled}/{session.capacity}" if session.capacity else f"{enrolled} enrolled"
+    parts = [f"#{session.id}", when, place, seats]
+    if waitlisted:
+        parts.append(f"{waitlisted} waiting")
+    if session.enrolment_deadline:
+        parts.append(f"enrol by {session.enrolment_deadline.astimezone(zone):%Y-%m-%d %H:%M}")
+    line = escape("  ".join(parts))
+    return f"[red]CANCELLED[/red] {line}" if session.status is SessionStatus.cancelled else line
+
+
+@courses_app.command("participants")
+def courses_participants(
+    session_id: Annotated[int, typer.Argument(help="The session's number (#) in `courses list`.")],
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")] = False,
+) -> None:
+    """Who holds a seat in a session, in the order they enrolled, then the waitlist in order."""
+    zone = load_settings().zone
+
+    async def work(
+        database: Database,
+    ) -> tuple[tuple[Course, CourseSession] | None, list[Participant]]:
+        async with database.session() as session:
+            found = await find_session(session, session_id=session_id)
+            return found, await session_participants(session, session_id=session_id)
+
+    found, participants = run_with_database(work)
+    if found is None:
+        err.print(f"[red]error:[/red] no session #{session_id} (see `btassist courses list`)")
+        raise typer.Exit(1)
+    columns = ("name", "email", "status", "waitlist_position", "queued_at")
+    rows = [
+        (
+            p.name,
+            p.email,
+            p.status.value,
+            "" if p.waitlist_position is None else str(p.waitlist_position),
+            f"{p.queued_at.astimezone(zone):%Y-%m-%d %H:%M}",
+        )
+        for p in participants
+    ]
+    if as_csv:
+        writer = csv.writer(sys.stdout)
+        writer.writerow(columns)
+        writer.writerows(rows)
+        return
+    course, course_session = found
+    start = course_session.starts_at.astimezone(zone)
+    table = Table(*columns, title=f"#{session_id} {course.title_sv}, {start:%Y-%m-%d %H:%M}")
+    for row in rows:
+        table.add_row(*(escape(cell) for cell in row))
+    out.print(table)
+
+
+@courses_app.command("attendance")
+def courses_attendance(
+    session_id: Annotated[int, typer.Argument(help="The session's number (#) in `courses list`.")],
+    emails: Annotated[
+        list[str], typer.Argument(metavar="EMAIL...", help="E-mail addresses of who attended.")
+    ],
+    on: Annotated[
+        datetime | None,
+        typer.Option(
+            "--date",
+            formats=["%Y-%m-%d"],
+            help="The day attended (default: the session's day; today for a weekly series).",
+        ),
+    ] = None,
+) -> None:
+    """Record that enrolled doctors attended a session; this completes the course for them."""
+    zone = load_settings().zone
+    wanted = sorted({email.strip().lower() for email in emails})
+
+    async def work(database: Database) -> tuple[list[str], int, date | None]:
+        async with database.session() as session:
+            found = await find_session(session, session_id=session_id)
+            if found is None:
+                return [], 0, None
+            ids = await enrolled_doctor_ids(session, session_id=session_id, emails=wanted)
+        missing = [email for email in wanted if email not in ids]
+        course_session = found[1]
+        day = course_session.starts_at.astimezone(zone).date()
+        if on is not None:
+            day = on.date()
+        elif course_session.recurrence is Recurrence.weekly:
+            day = datetime.now(zone).date()
+        if missing:
+            return missing, 0, day
+        recorded = await record_attendance(
+            database, session_id=session_id, doctor_ids=list(ids.values()), on=day, now=utcnow()
+        )
+        return [], recorded, day
+
+    missing, recorded, day = run_with_database(work)
+    if day is None:
+        err.print(f"[red]error:[/red] no session #{session_id} (see `btassist courses list`)")
+        raise typer.Exit(1)
+    if missing:
+        err.print(
+            f"not enrolled in session #{session_id}, so nothing was recorded:",
+            style="red",
+            markup=False,
+        )
+        for email in missing:
+            err.print(f"  {email}", markup=False, highlight=False)
+        raise typer.Exit(1)
+    out.print(f"{recorded} attendance(s) recorded for {day}; the course is completed for them.")

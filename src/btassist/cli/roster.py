@@ -1,0 +1,127 @@
+"""`btassist roster`: people, roles, BT programmes and placements."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from btassist.cli.common import (
+    PROGRESS_THRESHOLD,
+    err,
+    out,
+    run_with_database,
+)
+from btassist.db.engine import Database
+from btassist.roster.csv_files import RosterFileError, read_roster_file
+from btassist.roster.importer import ImportResult, import_roster
+from btassist.roster.models import Role
+from btassist.roster.queries import list_people
+
+roster_app = typer.Typer(
+    help="The cohort: people, roles, BT programmes, placements.", no_args_is_help=True
+)
+
+
+@roster_app.command("import")
+def roster_import(
+    file: Annotated[Path, typer.Argument(help="people.csv or placements.csv (header decides).")],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Report what would change; write nothing.")
+    ] = False,
+) -> None:
+    """Import people or placements from Excel CSV; any bad row means nothing is imported."""
+    try:
+        roster = read_roster_file(file)
+    except RosterFileError as error:
+        err.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(2) from error
+
+    async def work(database: Database) -> ImportResult:
+        with Progress(
+            TextColumn("checking rows"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err,
+            transient=True,
+            disable=len(roster.rows) < PROGRESS_THRESHOLD or not err.is_terminal,
+        ) as progress:
+            task = progress.add_task("rows", total=len(roster.rows))
+            return await import_roster(
+                database,
+                roster,
+                dry_run=dry_run,
+                progress=lambda n: progress.advance(task, n),
+            )
+
+    result = run_with_database(work)
+    _report_import(file, result)
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+def _report_import(file: Path, result: ImportResult) -> None:
+    if not result.ok:
+        err.print(f"[red]{file}: {len(result.problems)} problem(s); nothing was imported.[/red]")
+        for problem in result.problems:
+            err.print(f"  line {problem.line}: {problem.message}", markup=False, highlight=False)
+        return
+    verb = "would be" if result.dry_run else "were"
+    out.print(
+        f"{result.kind}: {len(result.created)} {verb} created, {len(result.updated)} {verb} "
+        f"updated, {result.unchanged} unchanged"
+        + (" (dry run: nothing written)" if result.dry_run else "")
+    )
+    for label, items in (("create", result.created), ("update", result.updated)):
+        for item in items[:50] if not result.dry_run else items:
+            out.print(f"  {label}: {item}", markup=False, highlight=False)
+    shown = (
+        0 if result.dry_run else max(len(result.created) - 50, 0) + max(len(result.updated) - 50, 0)
+    )
+    if shown:
+        out.print(f"  … and {shown} more")
+
+
+@roster_app.command("list")
+def roster_list(
+    region: Annotated[str | None, typer.Option(help="Only this region code, e.g. halland.")] = None,
+    role: Annotated[Role | None, typer.Option(help="Only people holding this role.")] = None,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")] = False,
+) -> None:
+    """List the roster."""
+
+    async def work(database: Database) -> list[Any]:
+        async with database.session(write_lock=False) as session:
+            return await list_people(session, region=region, role=role)
+
+    people = run_with_database(work)
+    columns = ("email", "name", "roles", "region", "language", "bt", "active")
+    rows = [
+        (
+            s.person.email,
+            s.person.name,
+            "|".join(sorted(s.roles)),
+            s.person.region_code,
+            s.person.language or "",
+            f"{s.programme.bt_type} {s.programme.start}–{s.programme.planned_end}"
+            if s.programme
+            else "",
+            "yes" if s.person.active else "no",
+        )
+        for s in people
+    ]
+    if as_csv:
+        writer = csv.writer(sys.stdout)
+        writer.writerow(columns)
+        writer.writerows(rows)
+        return
+    table = Table(*columns, title=f"{len(rows)} people")
+    for row in rows:
+        table.add_row(*row)
+    out.print(table)
