@@ -27,9 +27,9 @@ from btassist.calendar.models import FeedToken
 from btassist.courses.enrolment import cancel_session, enrol
 from btassist.courses.models import Course, CourseKind, CourseSession, Recurrence, SessionSkip
 from btassist.db.engine import Database
-from btassist.dialogs.intents import Intent, match_intent
 from btassist.localchat.client import BotReply, ChatClient
 from btassist.localchat.loopback import serving
+from btassist.outbox.unit_of_work import UnitOfWork
 from btassist.roster.models import Person
 from tests.support.bot import AMIR, ELENA, KARIN, RunningBot, local_settings
 from tests.support.courses import add_course
@@ -219,16 +219,27 @@ async def test_new_link_stops_the_old_one_at_once(
     old = link_path(await chat.say(AMIR, "kalender"))
     assert (await fetch(http, bot, old)).status == 200
     again = await chat.say(AMIR, "kalender")
-    rotated = await chat.click(AMIR, again, "Ny kalenderlänk")
+    asked = await chat.click(AMIR, again, "Ny kalenderlänk")
+    assert "Din nuvarande kalenderlänk slutar fungera direkt" in asked.text
+    assert (await fetch(http, bot, old)).status == 200  # nothing changes before "Ja"
+    rotated = await chat.click(AMIR, asked, "Ja, skapa ny länk")
     assert "Den gamla slutade fungera nu" in rotated.text
     new = link_path(rotated)
     assert new != old
+    assert "Ja, skapa ny länk" not in [b.title for b in rotated.buttons]
+    again_yes = await chat.click(AMIR, asked, "Ja, skapa ny länk")  # the old card's button
+    assert "väntar jag inte längre på" in again_yes.text
 
     gone = await fetch(http, bot, old)
     assert gone.status == 404
     assert (await fetch(http, bot, new)).status == 200
-    typed = link_path(await chat.say(AMIR, "ny kalenderlänk"))
+    await chat.say(AMIR, "ny kalenderlänk")
+    typed = link_path(await chat.say(AMIR, "ja"))  # typed confirmation
     assert (await fetch(http, bot, new)).status == 404
+    assert (await fetch(http, bot, typed)).status == 200
+    await chat.say(AMIR, "new calendar link")
+    left = await chat.say(AMIR, "avbryt")
+    assert "Inget ändrades" in left.text
     assert (await fetch(http, bot, typed)).status == 200
 
     # Unknown, malformed and revoked links are indistinguishable.
@@ -396,7 +407,7 @@ async def test_cancelled_sessions_stay_as_cancelled_for_thirty_days(
         for row, when in ((recent, now - timedelta(days=29)), (old, now - timedelta(days=31))):
             loaded = await session.get(CourseSession, row.id)
             assert loaded is not None
-            await cancel_session(session, course_session=loaded, now=when)
+            await cancel_session(UnitOfWork(session), course_session=loaded, now=when)
         listed = await session.get(Course, course.id)
         assert listed is not None
         listed.updated_at = now - timedelta(days=40)
@@ -435,7 +446,7 @@ async def test_enrolled_doctor_sees_a_cancelled_session_as_cancelled(
     async with db.session() as session:
         loaded = await session.get(CourseSession, session_row.id)
         assert loaded is not None
-        await cancel_session(session, course_session=loaded, now=datetime.now(UTC))
+        await cancel_session(UnitOfWork(session), course_session=loaded, now=datetime.now(UTC))
     event = (await fetch(http, bot, path)).events()[f"session-{session_row.id}@127.0.0.1"]
     assert event["STATUS"] == "CANCELLED"
     assert "Tillfället är inställt" in str(event["DESCRIPTION"])
@@ -655,19 +666,3 @@ async def test_kind_of_course_is_a_category(
     await add_session(db, course, "test-sem-1", local(2027, 2, 3, 9))
     (event,) = (await fetch(http, bot, "/calendar/course/test-sem.ics")).events().values()
     assert event.categories == ["Seminarium"]
-
-
-@pytest.mark.parametrize(
-    ("text", "intent"),
-    [
-        ("kalender", Intent.calendar),
-        ("calendar", Intent.calendar),
-        ("kalenderlänk", Intent.calendar),
-        ("prenumerera", Intent.calendar),
-        ("Ny kalenderlänk", Intent.calendar_link),
-        ("ny kalenderlank tack", Intent.calendar_link),
-        ("new calendar link", Intent.calendar_link),
-    ],
-)
-def test_calendar_words(text: str, intent: Intent) -> None:
-    assert match_intent(text) is intent

@@ -15,7 +15,7 @@ from rich.console import Console
 
 from btassist.app import DATABASE
 from btassist.common.language import Language
-from btassist.dialogs.cards import bullet_list, card, heading, paragraph, submit
+from btassist.dialogs.cards import bullet_list, card, heading, paragraph
 from btassist.localchat.client import BotReply, Button, ChatClient
 from btassist.localchat.connector import FakeConnector
 from btassist.localchat.render import render_card, render_reply
@@ -209,6 +209,11 @@ def message(text: str | None = None, *cards: dict[str, Any]) -> dict[str, Any]:
     if text is not None:
         activity["text"] = text
     return activity
+
+
+def submit(title: str, verb: str, **data: Any) -> dict[str, Any]:
+    """A raw Action.Submit: the renderer shows whatever data a card carries."""
+    return {"type": "Action.Submit", "title": title, "data": {"verb": verb, **data}}
 
 
 def test_buttons_are_numbered_across_the_whole_reply() -> None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func
-from sqlmodel import select
+from sqlmodel import col, select
 
 from btassist.app import DATABASE, RUNTIME
 from btassist.courses.enrolment import enrol
@@ -64,10 +65,12 @@ async def mandatory_in_halland(bot: RunningBot) -> int:
 
 
 async def _forsakringsmedicin(
-    bot: RunningBot, *, capacity: int | None = 20
+    bot: RunningBot, *, capacity: int | None = 20, starts: datetime | None = None
 ) -> tuple[Course, CourseSession]:
     course = await bundled(bot, "halland-forsakringsmedicin")
-    session = await add_session(bot.app[DATABASE], course, key="fm-1", capacity=capacity)
+    session = await add_session(
+        bot.app[DATABASE], course, key="fm-1", capacity=capacity, starts=starts
+    )
     return course, session
 
 
@@ -126,8 +129,7 @@ async def test_a_full_session_waitlists_and_a_withdrawal_promotes_and_notifies(
 
     withdrawn = await chat.click(AMIR, await chat.say(AMIR, "mina kurser"), "Avanmäl")
     assert "Du är avanmäld" in withdrawn.text
-    await bot.app[RUNTIME].dispatcher.drain()
-    await bot.app[RUNTIME].dispatcher.dispatch_once()
+    await bot.app[RUNTIME].worker.deliver_due()  # the withdrawal woke it; this waits for it
     notices = connector.sent_to(LUKAS.conversation_id)
     assert "Goda nyheter! Du har fått en plats på Försäkringsmedicin AT/BT" in str(notices[-1])
     async with bot.app[DATABASE].session() as db:
@@ -136,27 +138,6 @@ async def test_a_full_session_waitlists_and_a_withdrawal_promotes_and_notifies(
             for e in (await db.exec(select(Enrolment).where(Enrolment.session_id == session.id)))
         }
     assert sorted(statuses.values()) == [EnrolmentStatus.cancelled, EnrolmentStatus.enrolled]
-
-
-async def test_the_notice_is_sent_exactly_once_by_competing_dispatchers(
-    bot: RunningBot, connector: FakeConnector
-) -> None:
-    chat = bot.chat
-    _, _session = await _forsakringsmedicin(bot, capacity=1)
-    await chat.click(AMIR, await chat.say(AMIR, "kurs försäkringsmedicin at/bt"), "Anmäl")
-    await chat.say(LUKAS, "hjälp")
-    await chat.click(LUKAS, await chat.say(LUKAS, "kurs försäkringsmedicin at/bt"), "Köa")
-    dispatcher = bot.app[RUNTIME].dispatcher
-    await chat.click(AMIR, await chat.say(AMIR, "mina kurser"), "Avanmäl")
-    import asyncio
-
-    from btassist.bot.dispatcher import OutboxDispatcher
-
-    rival = OutboxDispatcher(context=dispatcher.context, sender=dispatcher.sender)
-    await asyncio.gather(dispatcher.dispatch_once(), rival.dispatch_once(), dispatcher.drain())
-    await dispatcher.dispatch_once()
-    promoted = [a for a in connector.sent_to(LUKAS.conversation_id) if "Goda nyheter" in str(a)]
-    assert len(promoted) == 1
 
 
 async def test_a_passed_deadline_is_refused_politely(bot: RunningBot) -> None:
@@ -231,14 +212,15 @@ async def test_web_course_is_completed_by_the_doctors_report(
 
 
 async def test_coordinator_sees_participants_and_records_attendance(bot: RunningBot) -> None:
-    _, session = await _forsakringsmedicin(bot, capacity=1)
+    began = datetime.now(UTC) - timedelta(hours=1)  # under way: attendance can be recorded
+    _, session = await _forsakringsmedicin(bot, capacity=1, starts=began)
     database = bot.app[DATABASE]
     await bot.chat.say(AMIR, "hjälp")
     async with database.session() as db:
         from btassist.roster.models import Person
 
         people = {p.email: p.id for p in (await db.exec(select(Person))).all()}
-    now = datetime.now(UTC)
+    now = began - timedelta(days=2)
     for email in (AMIR.email, LUKAS.email, ELENA.email):
         person_id = people[email]
         assert person_id is not None
@@ -266,3 +248,72 @@ async def test_coordinator_sees_participants_and_records_attendance(bot: Running
     assert "Närvaro sparad för 1 deltagare" in saved.text
     done = await bot.chat.say(AMIR, "kurser")
     assert "Försäkringsmedicin AT/BT – **klar**" in done.text
+    # Lukas waits for a seat: he cannot be marked as having attended (no overbooking).
+    refused = await bot.chat.post(
+        bot.chat.activity(
+            SARA,
+            value={
+                "verb": "attendance",
+                "session_id": session.id,
+                f"present_{people[LUKAS.email]}": "true",
+            },
+        )
+    )
+    assert "Lukas Novák: har ingen plats på tillfället" in refused.text
+    assert "Närvaro sparad" not in refused.text
+
+
+async def test_attendance_is_refused_for_a_withdrawn_doctor_and_a_future_session(
+    bot: RunningBot,
+) -> None:
+    from btassist.courses.enrolment import AttendanceRefusal, record_attendance, withdraw
+
+    database = bot.app[DATABASE]
+    began = datetime.now(UTC) - timedelta(hours=1)
+    _, running = await _forsakringsmedicin(bot, capacity=2, starts=began)
+    later = await add_session(
+        database, await bundled(bot, "halland-stas"), key="stas-later", capacity=1
+    )
+    async with database.session(write_lock=False) as db:
+        from btassist.roster.models import Person
+
+        people = {p.email: p.id for p in (await db.exec(select(Person))).all()}
+    amir, lukas = people[AMIR.email], people[LUKAS.email]
+    assert amir is not None
+    assert lukas is not None
+    assert running.id is not None
+    assert later.id is not None
+    earlier = began - timedelta(days=3)
+    for doctor in (amir, lukas):
+        await enrol(database, doctor_id=doctor, session_id=running.id, now=earlier)
+    await enrol(database, doctor_id=amir, session_id=later.id, now=earlier)
+    await withdraw(database, doctor_id=lukas, session_id=running.id, now=earlier)
+    zone = ZoneInfo("Europe/Stockholm")
+    today = datetime.now(zone).date()
+    result = await record_attendance(
+        database, session_id=running.id, doctor_ids=[amir, lukas], on=today, today=today, zone=zone
+    )
+    assert result.recorded == [amir]
+    assert result.refused == {lukas: AttendanceRefusal.not_seated}
+    future = await record_attendance(
+        database,
+        session_id=later.id,
+        doctor_ids=[amir],
+        on=later.starts_at.astimezone(zone).date(),
+        today=today,
+        zone=zone,
+    )
+    assert future.recorded == []
+    assert future.refused == {amir: AttendanceRefusal.future_date}
+    async with database.session(write_lock=False) as db:
+        seated = (
+            await db.exec(
+                select(func.count())
+                .select_from(Enrolment)
+                .where(
+                    Enrolment.session_id == later.id,
+                    col(Enrolment.status).in_([EnrolmentStatus.enrolled, EnrolmentStatus.attended]),
+                )
+            )
+        ).one()
+    assert seated == 1  # never more than the session's one seat

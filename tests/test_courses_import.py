@@ -429,9 +429,7 @@ async def test_cancelling_in_the_file_keeps_the_session_and_tells_each_doctor_on
     assert sorted(n.person_id for n in notices) == sorted(
         people[f"{name}@halland.example.org"] for name in doctors
     )
-    assert {(n.template, n.params["session_id"]) for n in notices} == {
-        ("session_cancelled", vald.id)
-    }
+    assert {(n.kind, n.params["session_id"]) for n in notices} == {("session_cancelled", vald.id)}
 
     before = await snapshot(db)
     again = await import_text(db, cancelled)
@@ -472,7 +470,7 @@ async def test_more_seats_in_the_file_move_the_waitlist_up(db: Database, demo_di
         participants = await session_participants(session, session_id=vald.id)
         notices = (await session.exec(select(OutboxMessage))).all()
     assert [p.status for p in participants] == [EnrolmentStatus.enrolled] * 3
-    assert [(n.template, n.person_id) for n in notices] == [
+    assert [(n.kind, n.person_id) for n in notices] == [
         ("waitlist_promoted", people["lukas.novak@halland.example.org"])
     ]
 
@@ -560,6 +558,12 @@ def test_cli_import_dry_run_list_participants_and_attendance(
     assert "Temadag: Våld i nära relationer" in table.output
     assert runner.invoke(app, ["courses", "participants", "9999"]).exit_code == 1
 
+    future = runner.invoke(
+        app, ["courses", "attendance", str(vald_id), "amir.haddad@halland.example.org"]
+    )
+    assert future.exit_code == 1
+    assert "amir.haddad@halland.example.org: future_date" in future.output
+    run_sync(_move_to(db_url, vald_id, date(2026, 11, 17)))  # the day has come and gone
     stranger = runner.invoke(
         app, ["courses", "attendance", str(vald_id), "amir.haddad@halland.example.org", "x@y.se"]
     )
@@ -576,7 +580,7 @@ def test_cli_import_dry_run_list_participants_and_attendance(
         ],
     )
     assert attended.exit_code == 0, attended.output
-    assert "2 attendance(s) recorded for 2027-02-17" in attended.output
+    assert "2 attendance(s) recorded for 2026-11-17" in attended.output
     assert run_sync(_completions(db_url)) == [
         ("amir.haddad@halland.example.org", "halland-temadag-vald-i-nara-relationer"),
         ("lukas.novak@halland.example.org", "halland-temadag-vald-i-nara-relationer"),
@@ -630,5 +634,21 @@ async def _completions(url: str) -> list[tuple[str, str]]:
                 .order_by(col(Person.email))
             )
             return [(email, code) for email, code in rows]
+    finally:
+        await database.dispose()
+
+
+async def _move_to(url: str, session_id: int, day: date) -> None:
+    """Put a session on an earlier day, keeping its times (as if time had passed)."""
+    database = Database(url)
+    try:
+        async with database.session() as session:
+            row = await session.get(CourseSession, session_id)
+            assert row is not None
+            start = row.starts_at.astimezone(STOCKHOLM)
+            moved = datetime.combine(day, start.timetz().replace(tzinfo=None), tzinfo=STOCKHOLM)
+            row.ends_at = moved + (row.ends_at - row.starts_at)
+            row.starts_at = moved
+            session.add(row)
     finally:
         await database.dispose()

@@ -132,7 +132,7 @@ async def test_ask_a_person_and_the_coordinators_reply_reaches_the_doctor(
     sara_before = len(connector.sent_to(SARA.conversation_id))
     forwarded = await chat.click(AMIR, unsure, "Fråga en person")
     assert "Jag har skickat din fråga till Sara Lindqvist" in forwarded.text
-    await bot.app[RUNTIME].dispatcher.drain()
+    await bot.app[RUNTIME].worker.deliver_due()
 
     notice = _new_cards(connector, SARA.conversation_id, sara_before)
     assert "Fråga från en BT-läkare" in notice.text
@@ -144,7 +144,7 @@ async def test_ask_a_person_and_the_coordinators_reply_reaches_the_doctor(
     amir_before = len(connector.sent_to(AMIR.conversation_id))
     done = await chat.say(SARA, "Ja, 75 % går bra – BT förlängs i motsvarande grad.")
     assert "Ditt svar skickas till Amir Haddad" in done.text
-    await bot.app[RUNTIME].dispatcher.drain()
+    await bot.app[RUNTIME].worker.deliver_due()
 
     answer = _new_cards(connector, AMIR.conversation_id, amir_before)
     assert "Svar på din fråga" in answer.text
@@ -191,14 +191,14 @@ async def test_a_forwarded_question_survives_a_restart(
         unsure = await first.chat.say(AMIR, "kan jag jobba deltid under BT?")
         sara_before = len(connector.sent_to(SARA.conversation_id))
         await first.chat.click(AMIR, unsure, "Fråga en person")
-        await first.app[RUNTIME].dispatcher.drain()
+        await first.app[RUNTIME].worker.deliver_due()
         notice = _new_cards(connector, SARA.conversation_id, sara_before)
         await first.chat.click(SARA, notice, "Svara")
     async with running_bot(settings, connector) as second:
         amir_before = len(connector.sent_to(AMIR.conversation_id))
         done = await second.chat.say(SARA, "Nej, BT görs på heltid i Halland.")
         assert "Ditt svar skickas till Amir Haddad" in done.text
-        await second.app[RUNTIME].dispatcher.drain()
+        await second.app[RUNTIME].worker.deliver_due()
         answer = _new_cards(connector, AMIR.conversation_id, amir_before)
         assert "Nej, BT görs på heltid i Halland." in answer.text
 

@@ -93,6 +93,7 @@ def _service_context(
         if clock is not None:
             context = replace(context, clock=clock)
         runtime = build_runtime(settings, context, credentials_factory=credentials_factory)
+        runtime.worker.start()
         app[DATABASE] = database
         app[FEEDS] = FeedService(
             database, zone=settings.zone, public_url=settings.public_url, clock=clock or utcnow
@@ -103,20 +104,11 @@ def _service_context(
         faq_watcher = FaqWatcher(faq, interval=settings.faq_reload_interval)
         faq_watcher.start()
         scheduler = AsyncIOScheduler(timezone=settings.zone)
-        if settings.outbox_interval > 0:
-            scheduler.add_job(
-                runtime.dispatcher.dispatch_once,
-                "interval",
-                seconds=settings.outbox_interval,
-                id="outbox",
-                max_instances=1,
-                coalesce=True,
-            )
         scheduler.start()
         yield
         await faq_watcher.stop()
         scheduler.shutdown(wait=False)
-        await runtime.dispatcher.drain()
+        await runtime.worker.stop()
         await database.dispose()
 
     return service_context

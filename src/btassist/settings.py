@@ -46,7 +46,13 @@ class Settings(BaseSettings):
         2.0, ge=0, description="Seconds between checks for changed FAQ files; 0 turns it off."
     )
     outbox_interval: float = Field(
-        10.0, ge=0, description="Seconds between outbox deliveries; 0 turns the timer off."
+        1.0,
+        ge=0,
+        description="Seconds between looks for notices queued by other processes (the CLI, "
+        "other servers); 0 turns the timer off (this process's own notices still go at once).",
+    )
+    send_concurrency: int = Field(
+        32, ge=1, le=1000, description="Proactive sends in flight at once per process."
     )
 
     APP_ID: str = Field("", validation_alias=AliasChoices("MicrosoftAppId", "APP_ID"))

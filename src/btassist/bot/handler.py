@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from botbuilder.core import ActivityHandler, TurnContext
@@ -16,22 +17,25 @@ from botbuilder.schema import (
     AdaptiveCardInvokeValue,
     ChannelAccount,
 )
+from cachetools import TTLCache
 
 from btassist.bot.adapter import tenant_of
 from btassist.bot.replies import to_activity
 from btassist.common.language import language_for
-from btassist.conversations.models import ConversationRef
-from btassist.conversations.refs import active_reference, deactivate_conversation, save_reference
+from btassist.conversations import usecases as conversations
+from btassist.conversations.usecases import TurnAddress, TurnStart
 from btassist.dialogs.cards import card, paragraph
 from btassist.dialogs.menu import menu_reply
 from btassist.dialogs.router import respond
-from btassist.dialogs.turn import Asker, FlowContext, Message, Reply
+from btassist.dialogs.turn import FlowContext, Message, Reply
 from btassist.i18n.catalogue import t
-from btassist.roster.identity import coordinators_for_email, find_person, remember_object_id
 
 log = logging.getLogger(__name__)
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+STRANGER_MEMORY_SECONDS = 300
+"""How long someone outside the roster is remembered as such (each look-up is a Bot Connector
+call); a roster import reaches them within this time."""
 
 
 class BTAssistBot(ActivityHandler):  # type: ignore[misc]
@@ -39,21 +43,28 @@ class BTAssistBot(ActivityHandler):  # type: ignore[misc]
 
     def __init__(self, context: FlowContext) -> None:
         self.context = context
+        self._strangers: TTLCache[str, str | None] = TTLCache(
+            maxsize=10_000, ttl=STRANGER_MEMORY_SECONDS, timer=self._seconds
+        )
+
+    def _seconds(self) -> float:
+        return self.context.now().timestamp()
 
     # --- Teams events -------------------------------------------------------------------------
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
-        asker = await self.identify(turn_context)
-        if asker is None:
+        started = await self.start(turn_context)
+        if started is None:
             return
-        value = turn_context.activity.value if isinstance(turn_context.activity.value, dict) else {}
-        verb = value.get("verb")
+        activity = turn_context.activity
+        clicked = isinstance(activity.value, dict)
         message = Message(
-            text=turn_context.activity.text or "", verb=str(verb) if verb else None, data=value
+            text=activity.text or "", data=activity.value if clicked else {}, clicked=clicked
         )
-        replies = await respond(self.context, asker, message)
-        clicked_card = turn_context.activity.reply_to_id if value else None
-        await self.send(turn_context, replies, clicked_card=clicked_card)
+        replies = await respond(self.context, started.actor, message, started.waiting)
+        await self.send(
+            turn_context, replies, clicked_card=activity.reply_to_id if clicked else None
+        )
 
     async def on_members_added_activity(
         self, members_added: list[ChannelAccount], turn_context: TurnContext
@@ -67,91 +78,69 @@ class BTAssistBot(ActivityHandler):  # type: ignore[misc]
 
     async def on_installation_update_remove(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
-        async with self.context.database.session(write_lock=False) as session:
-            await deactivate_conversation(
-                session, channel_id=activity.channel_id, conversation_id=activity.conversation.id
-            )
+        await conversations.uninstalled(
+            self.context.database,
+            channel_id=activity.channel_id,
+            conversation_id=activity.conversation.id,
+        )
 
     async def on_adaptive_card_invoke(
         self, turn_context: TurnContext, invoke_value: AdaptiveCardInvokeValue
     ) -> AdaptiveCardInvokeResponse:
         """Action.Execute: the answer replaces the clicked card (text becomes a card), the rest
         are sent as messages."""
-        asker = await self.identify(turn_context)
-        if asker is None:  # the stranger was already told who to ask
+        started = await self.start(turn_context)
+        if started is None:  # the stranger was already told who to ask
             return AdaptiveCardInvokeResponse(status_code=200, type=CARD_CONTENT_TYPE, value={})
         action = invoke_value.action
         if not isinstance(action, dict):  # the SDK leaves it a dict when deserialising
             action = {"verb": getattr(action, "verb", None), "data": getattr(action, "data", None)}
         data = action.get("data") if isinstance(action.get("data"), dict) else {}
-        verb = action.get("verb")
-        message = Message(verb=str(verb) if verb else None, data=data or {})
-        replies = await respond(self.context, asker, message)
+        data = {"verb": action.get("verb"), **(data or {})}
+        message = Message(data=data, clicked=True)
+        replies = await respond(self.context, started.actor, message, started.waiting)
         first = replies.pop(0) if replies else Reply(text="")
         await self.send(turn_context, replies)
         # The SDK serialises `value` as an object, so a text answer travels as a card too.
         shown = first.card or card([paragraph(first.text or "")])
         return AdaptiveCardInvokeResponse(status_code=200, type=CARD_CONTENT_TYPE, value=shown)
 
-    # --- identity and references --------------------------------------------------------------
+    # --- identity -----------------------------------------------------------------------------
 
     async def greet(self, turn_context: TurnContext) -> None:
-        """Welcome someone who just installed the bot (once per conversation)."""
-        asker = await self.identify(turn_context)
-        if asker is not None:
-            await self.send(
-                turn_context,
-                [menu_reply(asker, welcome=True, local_mode=self.context.local_mode)],
-            )
+        """Welcome someone who just installed the bot: once, though Teams announces it twice."""
+        started = await self.start(turn_context)
+        if started is None:
+            return
+        address = turn_address(turn_context.activity)
+        if await conversations.greet_once(
+            self.context.database, actor=started.actor, address=address, now=self.context.now()
+        ):
+            welcome = menu_reply(started.actor, welcome=True, local_mode=self.context.local_mode)
+            await self.send(turn_context, [welcome])
 
-    async def identify(self, turn_context: TurnContext) -> Asker | None:
-        """The roster person behind this turn, or None after telling a stranger who to ask.
-
-        A known person costs one read-only transaction: who they are, and their stored
-        conversation reference, read every turn so that one the proactive sender deactivated
-        comes back as soon as the person talks to the bot again. The reference is written (a
-        write-locked transaction) only when it is new, changed or inactive.
-        """
+    async def start(self, turn_context: TurnContext) -> TurnStart | None:
+        """The roster person behind this turn, or None after telling a stranger who to ask."""
         activity = turn_context.activity
-        aad_object_id = getattr(activity.from_property, "aad_object_id", None)
-        reference = personal_reference(activity)
-        found = stored = None
-        if aad_object_id:
-            async with self.context.database.session(write_lock=False) as session:
-                found = await find_person(session, aad_object_id=aad_object_id)
-                if found is not None and found.person.id is not None and reference is not None:
-                    stored = await active_reference(session, found.person.id)
-        email = None
-        if found is None:
-            email = await self._member_email(turn_context)
-            if email:
-                async with self.context.database.session() as session:
-                    found = await find_person(session, email=email)
-                    if found is not None and found.person.id is not None and aad_object_id:
-                        await remember_object_id(
-                            session, person_id=found.person.id, aad_object_id=aad_object_id
-                        )
-        if found is None or found.person.id is None:
-            await self._refuse_stranger(turn_context, email)
+        sender = getattr(activity.from_property, "id", None) or ""
+        if sender in self._strangers:
+            await self._refuse_stranger(turn_context, self._strangers[sender])
             return None
-        if reference is not None and not is_stored(stored, activity, reference):
-            async with self.context.database.session() as session:
-                await save_reference(
-                    session,
-                    person_id=found.person.id,
-                    channel_id=activity.channel_id,
-                    conversation_id=activity.conversation.id,
-                    tenant_id=tenant_of(activity),
-                    reference=reference,
-                )
-        return Asker(
-            person_id=found.person.id,
-            name=found.person.name,
-            email=found.person.email,
-            region=found.person.region_code,
-            roles=found.roles,
-            language=language_for(found.person.language, activity.locale),
+        looked_up: list[str | None] = []
+
+        async def email() -> str | None:
+            looked_up.append(await self._member_email(turn_context))
+            return looked_up[-1]
+
+        started = await conversations.start_turn(
+            self.context.database, turn_address(activity), now=self.context.now(), email=email
         )
+        if started is None:
+            email_seen = looked_up[-1] if looked_up else None
+            if sender:
+                self._strangers[sender] = email_seen
+            await self._refuse_stranger(turn_context, email_seen)
+        return started
 
     async def _member_email(self, turn_context: TurnContext) -> str | None:
         """Ask the connector who the sender is (Teams knows their e-mail / UPN)."""
@@ -167,16 +156,19 @@ class BTAssistBot(ActivityHandler):  # type: ignore[misc]
         return str(email) if email else None
 
     async def _refuse_stranger(self, turn_context: TurnContext, email: str | None) -> None:
-        language = language_for(None, turn_context.activity.locale)
-        async with self.context.database.session(write_lock=False) as session:
-            coordinators = await coordinators_for_email(session, email)
+        if turn_context.activity.type == ActivityTypes.conversation_update:
+            return  # an install is announced twice; the installationUpdate answers
+        stranger = await conversations.stranger(
+            self.context.database, email=email, locale=turn_context.activity.locale
+        )
+        language = stranger.language
         contact = (
             t(
                 "unknown_person.contact",
                 language,
-                contacts=", ".join(f"{c.name} ({c.email})" for c in coordinators),
+                contacts=", ".join(f"{name} ({mail})" for name, mail in stranger.coordinators),
             )
-            if coordinators
+            if stranger.coordinators
             else t("unknown_person.contact_unknown", language)
         )
         text = f"{t('unknown_person.greeting', language)} {contact}"
@@ -196,6 +188,18 @@ class BTAssistBot(ActivityHandler):  # type: ignore[misc]
                 await turn_context.send_activity(activity)
 
 
+def turn_address(activity: Activity) -> TurnAddress:
+    """Where a turn comes from, in the terms the use cases take."""
+    return TurnAddress(
+        channel_id=activity.channel_id,
+        conversation_id=activity.conversation.id,
+        tenant_id=tenant_of(activity),
+        reference=personal_reference(activity),
+        aad_object_id=getattr(activity.from_property, "aad_object_id", None) or None,
+        locale=activity.locale,
+    )
+
+
 def personal_reference(activity: Activity) -> str | None:
     """The JSON conversation reference proactive messages will use, for 1:1 chats only."""
     if (activity.conversation.conversation_type or "personal") != "personal":
@@ -207,18 +211,7 @@ def personal_reference(activity: Activity) -> str | None:
     return json.dumps(reference.serialize(), sort_keys=True)
 
 
-def is_stored(stored: ConversationRef | None, activity: Activity, reference: str) -> bool:
-    """Whether the person's latest active reference already is this conversation's, unchanged."""
-    return (
-        stored is not None
-        and stored.channel_id == activity.channel_id
-        and stored.conversation_id == activity.conversation.id
-        and stored.reference == reference
-        and stored.tenant_id == tenant_of(activity)
-    )
-
-
-def apologise(log_to: logging.Logger) -> Any:
+def apologise(log_to: logging.Logger) -> Callable[[TurnContext, Exception], Any]:
     """An `on_turn_error` that logs a correlation id and tells the user something went wrong."""
 
     async def on_turn_error(turn_context: TurnContext, error: Exception) -> None:

@@ -33,7 +33,7 @@ from btassist.bot.adapter import BTAdapter
 from btassist.bot.rate_limit import Clock, Sleep, TokenBuckets
 from btassist.bot.replies import to_activity
 from btassist.conversations.models import ConversationRef
-from btassist.conversations.refs import active_reference, deactivate_reference
+from btassist.conversations.usecases import reference_for, unreachable
 from btassist.db.engine import Database
 from btassist.dialogs.turn import Reply
 
@@ -189,8 +189,7 @@ class ProactiveSender:
 
     async def send_to_person(self, person_id: int, replies: Reply | Sequence[Reply]) -> SendOutcome:
         """Send to the person's most recent active reference (`no_reference` when there is none)."""
-        async with self.database.session(write_lock=False) as session:
-            ref = await active_reference(session, person_id)
+        ref = await reference_for(self.database, person_id)
         if ref is None:
             log.info("proactive send person=%s status=%s", person_id, SendStatus.NO_REFERENCE)
             return SendOutcome(
@@ -279,10 +278,8 @@ class ProactiveSender:
         return results[0]
 
     async def _deactivate(self, ref: ConversationRef) -> None:
-        if ref.id is None:
-            return
-        async with self.database.session() as session:
-            await deactivate_reference(session, ref.id)
+        if ref.id is not None:
+            await unreachable(self.database, ref.id)
 
     def _finish(
         self,

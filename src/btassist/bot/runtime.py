@@ -1,15 +1,15 @@
-"""Assembling the adapter and the bot for the web app (and the proactive sender)."""
+"""Assembling the adapter, the bot, the proactive sender and the outbox worker."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 
 from btassist.bot.adapter import BTAdapter
-from btassist.bot.dispatcher import OutboxDispatcher
+from btassist.bot.delivery import OutboxWorker
 from btassist.bot.handler import BTAssistBot, apologise
 from btassist.bot.proactive import ProactiveSender
 from btassist.dialogs.turn import FlowContext
@@ -20,12 +20,12 @@ log = logging.getLogger("btassist.bot")
 
 @dataclass
 class BotRuntime:
-    """The adapter and bot serving /api/messages, and the sender reaching people outside a turn."""
+    """The adapter and bot serving /api/messages, and what reaches people outside a turn."""
 
     adapter: BTAdapter
     bot: BTAssistBot
     sender: ProactiveSender
-    dispatcher: OutboxDispatcher
+    worker: OutboxWorker
 
     async def handle(self, request: web.Request) -> web.Response:
         """Process one POST /api/messages."""
@@ -41,6 +41,10 @@ def build_runtime(
     sender = ProactiveSender(
         adapter, app_id=settings.APP_ID, database=context.database, send_rate=settings.send_rate
     )
-    dispatcher = OutboxDispatcher(context=context, sender=sender)
-    bot = BTAssistBot(replace(context, wake_outbox=dispatcher.wake))
-    return BotRuntime(adapter=adapter, bot=bot, sender=sender, dispatcher=dispatcher)
+    worker = OutboxWorker(
+        context=context,
+        sender=sender,
+        concurrency=settings.send_concurrency,
+        interval=settings.outbox_interval,
+    )
+    return BotRuntime(adapter=adapter, bot=BTAssistBot(context), sender=sender, worker=worker)

@@ -12,12 +12,14 @@ import hashlib
 import hmac
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from btassist.calendar.models import FeedToken
+from btassist.db.engine import Database
 from btassist.roster.models import Person
 
 SELECTOR_BYTES = 12
@@ -103,3 +105,26 @@ async def person_for_token(session: AsyncSession, *, token: str) -> int | None:
         return None
     person_id, stored = row
     return person_id if hmac.compare_digest(stored, _hash(verifier)) else None
+
+
+@dataclass(frozen=True)
+class FirstLink:
+    """A personal feed link shown once: the new token, or when the live one was made."""
+
+    token: str | None
+    existing_since: datetime | None
+
+
+async def first_link(database: Database, *, person_id: int, now: datetime) -> FirstLink:
+    """Issue the person's first link, or say when their live link was made (it is not shown
+    again: only its hash is stored)."""
+    async with database.session() as session:
+        token = await issue_token_once(session, person_id=person_id, now=now)
+        existing = None if token else await active_token(session, person_id=person_id)
+    return FirstLink(token, existing.created_at if existing else (None if token else now))
+
+
+async def new_link(database: Database, *, person_id: int, now: datetime) -> str:
+    """Revoke the person's links and issue a new one (the old URL stops working at once)."""
+    async with database.session() as session:
+        return await rotate_token(session, person_id=person_id, now=now)

@@ -20,7 +20,7 @@ from btassist.cli.common import (
     run_with_database,
 )
 from btassist.courses.catalogue import CourseFileError
-from btassist.courses.enrolment import record_attendance
+from btassist.courses.enrolment import AttendanceResult, record_attendance
 from btassist.courses.importer import (
     CourseFileKind,
     CourseImportResult,
@@ -235,37 +235,47 @@ def courses_attendance(
     zone = load_settings().zone
     wanted = sorted({email.strip().lower() for email in emails})
 
-    async def work(database: Database) -> tuple[list[str], int, date | None]:
-        async with database.session() as session:
+    async def work(database: Database) -> tuple[list[str], AttendanceResult | None, date | None]:
+        async with database.session(write_lock=False) as session:
             found = await find_session(session, session_id=session_id)
             if found is None:
-                return [], 0, None
+                return [], None, None
             ids = await enrolled_doctor_ids(session, session_id=session_id, emails=wanted)
         missing = [email for email in wanted if email not in ids]
         course_session = found[1]
+        today = datetime.now(zone).date()
         day = course_session.starts_at.astimezone(zone).date()
         if on is not None:
             day = on.date()
         elif course_session.recurrence is Recurrence.weekly:
-            day = datetime.now(zone).date()
+            day = today
         if missing:
-            return missing, 0, day
-        recorded = await record_attendance(
-            database, session_id=session_id, doctor_ids=list(ids.values()), on=day, now=utcnow()
+            return missing, None, day
+        result = await record_attendance(
+            database,
+            session_id=session_id,
+            doctor_ids=list(ids.values()),
+            on=day,
+            today=today,
+            zone=zone,
         )
-        return [], recorded, day
+        by_id = {doctor_id: email for email, doctor_id in ids.items()}
+        return [f"{by_id[d]}: {why.value}" for d, why in result.refused.items()], result, day
 
-    missing, recorded, day = run_with_database(work)
+    refused, result, day = run_with_database(work)
     if day is None:
         err.print(f"[red]error:[/red] no session #{session_id} (see `btassist courses list`)")
         raise typer.Exit(1)
-    if missing:
+    if result is None or refused:
         err.print(
-            f"not enrolled in session #{session_id}, so nothing was recorded:",
+            f"not recorded for session #{session_id} "
+            "(not enrolled, withdrew, still waiting, or a day in the future / before the session):",
             style="red",
             markup=False,
         )
-        for email in missing:
-            err.print(f"  {email}", markup=False, highlight=False)
-        raise typer.Exit(1)
+        for line in refused:
+            err.print(f"  {line}", markup=False, highlight=False)
+        if result is None or not result.recorded:
+            raise typer.Exit(1)
+    recorded = len(result.recorded)
     out.print(f"{recorded} attendance(s) recorded for {day}; the course is completed for them.")

@@ -1,1 +1,1 @@
-"""Where the bot can reach people: stored conversation references and persisted flow state."""
+"""Where the bot can reach people and what it waits for from them: references, turn start, state."""

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -17,34 +21,32 @@ async def save_reference(
     conversation_id: str,
     tenant_id: str | None,
     reference: str,
-) -> bool:
-    """Store or refresh a person's reference; True when it is new or was inactive."""
-    existing = (
-        await session.exec(
-            select(ConversationRef).where(
-                ConversationRef.person_id == person_id,
-                ConversationRef.channel_id == channel_id,
-                ConversationRef.conversation_id == conversation_id,
-            )
+) -> None:
+    """Store or refresh a person's reference in one statement (INSERT … ON CONFLICT), so a
+    person's first turns arriving together on several processes cannot collide."""
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    now = utcnow()
+    statement = insert(ConversationRef).values(
+        person_id=person_id,
+        channel_id=channel_id,
+        conversation_id=conversation_id,
+        tenant_id=tenant_id,
+        reference=reference,
+        active=True,
+        updated_at=now,
+    )
+    await session.exec(
+        statement.on_conflict_do_update(
+            index_elements=["person_id", "channel_id", "conversation_id"],
+            set_={
+                "reference": statement.excluded.reference,
+                "tenant_id": statement.excluded.tenant_id,
+                "active": True,
+                "updated_at": now,
+            },
         )
-    ).first()
-    if existing is None:
-        session.add(
-            ConversationRef(
-                person_id=person_id,
-                channel_id=channel_id,
-                conversation_id=conversation_id,
-                tenant_id=tenant_id,
-                reference=reference,
-            )
-        )
-        return True
-    reactivated = not existing.active
-    if reactivated or existing.reference != reference or existing.tenant_id != tenant_id:
-        existing.reference, existing.tenant_id, existing.active = reference, tenant_id, True
-        existing.updated_at = utcnow()
-        session.add(existing)
-    return reactivated
+    )
 
 
 async def active_reference(session: AsyncSession, person_id: int) -> ConversationRef | None:
@@ -69,12 +71,34 @@ async def deactivate_reference(session: AsyncSession, reference_id: int) -> None
 async def deactivate_conversation(
     session: AsyncSession, *, channel_id: str, conversation_id: str
 ) -> None:
-    """Mark every reference to a conversation inactive (the bot was uninstalled there)."""
+    """Mark every reference to a conversation inactive (the bot was uninstalled there); a
+    reinstall greets again."""
     await session.exec(
         update(ConversationRef)
         .where(
             col(ConversationRef.channel_id) == channel_id,
             col(ConversationRef.conversation_id) == conversation_id,
         )
-        .values(active=False, updated_at=utcnow())
+        .values(active=False, welcomed_at=None, updated_at=utcnow())
     )
+
+
+async def mark_welcomed(
+    session: AsyncSession, *, person_id: int, channel_id: str, conversation_id: str, now: datetime
+) -> bool:
+    """Record the install greeting for this conversation; True only for the first caller.
+
+    Teams sends both `conversationUpdate` and `installationUpdate` on install, possibly to
+    different processes: the conditional UPDATE lets exactly one of them greet.
+    """
+    result = await session.exec(
+        update(ConversationRef)
+        .where(
+            col(ConversationRef.person_id) == person_id,
+            col(ConversationRef.channel_id) == channel_id,
+            col(ConversationRef.conversation_id) == conversation_id,
+            col(ConversationRef.welcomed_at).is_(None),
+        )
+        .values(welcomed_at=now)
+    )
+    return bool(result.rowcount)

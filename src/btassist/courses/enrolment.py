@@ -11,6 +11,7 @@ write lock taken up front (BEGIN IMMEDIATE) or PostgreSQL's row lock on the sess
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -32,7 +33,9 @@ from btassist.courses.models import (
 )
 from btassist.courses.schedule import overlaps
 from btassist.db.engine import Database
-from btassist.outbox.queue import enqueue
+from btassist.db.types import utcnow
+from btassist.outbox.notices import SessionCancelled, WaitlistPromoted
+from btassist.outbox.unit_of_work import UnitOfWork, unit_of_work
 from btassist.roster.models import Person, PersonRole, Role
 
 HOLDING = (EnrolmentStatus.enrolled, EnrolmentStatus.waitlisted)
@@ -51,23 +54,24 @@ class Refusal(StrEnum):
     already_in_course = "already_in_course"
 
 
-class EnrolmentRefused(Exception):
-    """The rules do not allow this enrolment."""
+@dataclass(frozen=True)
+class Refused:
+    """The rules do not allow this enrolment, with what the message about it names."""
 
-    def __init__(self, reason: Refusal, *, other_session_id: int | None = None) -> None:
-        super().__init__(reason.value)
-        self.reason = reason
-        self.other_session_id = other_session_id
+    reason: Refusal
+    course: Course | None = None
+    session: CourseSession | None = None
+    other_session: CourseSession | None = None
+    """The session of the same course the doctor already holds (`already_in_course`)."""
 
 
-class Clash(Exception):
+@dataclass(frozen=True)
+class ClashFound:
     """The session overlaps others the doctor holds; they confirm before enrolling anyway."""
 
-    def __init__(
-        self, course: Course, session: CourseSession, clashing: list[tuple[Course, CourseSession]]
-    ) -> None:
-        super().__init__("clash")
-        self.course, self.session, self.clashing = course, session, clashing
+    course: Course
+    session: CourseSession
+    clashing: list[tuple[Course, CourseSession]]
 
 
 @dataclass(frozen=True)
@@ -81,12 +85,17 @@ class Seat:
     session: CourseSession
 
 
+EnrolOutcome = Seat | Refused | ClashFound
+
+
 @dataclass(frozen=True)
 class Withdrawal:
-    """The outcome of a cancellation, and who moved up from the waitlist."""
+    """The outcome of a cancellation, what it was for, and who moved up from the waitlist."""
 
     previous: EnrolmentStatus
     promoted_doctor_id: int | None
+    course: Course
+    session: CourseSession
 
 
 async def _locked_session(session: AsyncSession, session_id: int) -> CourseSession | None:
@@ -103,18 +112,20 @@ async def enrol(
     session_id: int,
     now: datetime,
     zone: ZoneInfo | None = None,
-) -> Seat:
+) -> EnrolOutcome:
     """Take a seat, or the next place on the waitlist, in one locked transaction.
 
-    With a `zone`, a time clash with the doctor's other sessions raises `Clash` first (the
-    chat shows it and asks); without one the doctor has already confirmed.
+    With a `zone`, a time clash with the doctor's other sessions is reported first (the chat
+    shows it and asks); without one the doctor has already confirmed.
     """
-    async with database.session(write_lock=True) as session:
+    async with unit_of_work(database) as uow:
+        session = uow.session
         course_session = await _locked_session(session, session_id)
         if course_session is None:
-            raise EnrolmentRefused(Refusal.unknown_session)
+            return Refused(Refusal.unknown_session)
         course = await session.get(Course, course_session.course_id)
         assert course is not None
+        refused = _refusal(course, course_session)
         region = (
             await session.exec(
                 select(Person.region_code)
@@ -123,13 +134,13 @@ async def enrol(
             )
         ).first()
         if region is None:
-            raise EnrolmentRefused(Refusal.not_a_doctor)
+            return refused(Refusal.not_a_doctor)
         if region != course_session.region_code:
-            raise EnrolmentRefused(Refusal.other_region)
+            return refused(Refusal.other_region)
         if course_session.status is SessionStatus.cancelled:
-            raise EnrolmentRefused(Refusal.cancelled)
+            return refused(Refusal.cancelled)
         if now > enrolment_closes(course_session):
-            raise EnrolmentRefused(Refusal.deadline_passed)
+            return refused(Refusal.deadline_passed)
         # Everything the doctor holds, and any earlier row for this session, in one query.
         mine = (
             await session.exec(
@@ -147,9 +158,11 @@ async def enrol(
             if held.status not in HOLDING:
                 continue
             if held_session.id == session_id:
-                raise EnrolmentRefused(Refusal.already_enrolled)
+                return refused(Refusal.already_enrolled)
             if held_course.id == course.id and course.kind not in MULTI_SESSION_KINDS:
-                raise EnrolmentRefused(Refusal.already_in_course, other_session_id=held_session.id)
+                return Refused(
+                    Refusal.already_in_course, course, course_session, other_session=held_session
+                )
         if zone is not None:
             clashing = [
                 (held_course, held_session)
@@ -159,11 +172,10 @@ async def enrol(
                 and overlaps(course_session, held_session, zone)
             ]
             if clashing:
-                session.expunge_all()  # keep them readable after the rollback
-                raise Clash(course, course_session, clashing)
+                return ClashFound(course, course_session, clashing)
         if earlier is not None:
             if earlier.status is EnrolmentStatus.attended:
-                raise EnrolmentRefused(Refusal.already_enrolled)
+                return refused(Refusal.already_enrolled)
             # A new row, so its id (the queue order, assigned under the lock) is the newest.
             await session.delete(earlier)
             await session.flush()
@@ -186,6 +198,13 @@ async def enrol(
             course=course,
             session=course_session,
         )
+
+
+def _refusal(course: Course, course_session: CourseSession) -> Callable[[Refusal], Refused]:
+    def refused(reason: Refusal) -> Refused:
+        return Refused(reason, course, course_session)
+
+    return refused
 
 
 def enrolment_closes(course_session: CourseSession) -> datetime:
@@ -211,8 +230,10 @@ async def _count(session: AsyncSession, session_id: int, status: EnrolmentStatus
 async def withdraw(
     database: Database, *, doctor_id: int, session_id: int, now: datetime
 ) -> Withdrawal | None:
-    """Give up a seat or waitlist place; the first in line gets a freed seat and a notice."""
-    async with database.session(write_lock=True) as session:
+    """Give up a seat or waitlist place; the first in line gets a freed seat and a notice.
+    None when the doctor holds nothing in that session."""
+    async with unit_of_work(database) as uow:
+        session = uow.session
         course_session = await _locked_session(session, session_id)
         if course_session is None:
             return None
@@ -227,6 +248,8 @@ async def withdraw(
         ).first()
         if enrolment is None:
             return None
+        course = await session.get(Course, course_session.course_id)
+        assert course is not None
         previous = enrolment.status
         enrolment.status, enrolment.updated_at = EnrolmentStatus.cancelled, now
         session.add(enrolment)
@@ -235,13 +258,16 @@ async def withdraw(
             previous is EnrolmentStatus.enrolled
             and course_session.status is SessionStatus.scheduled
         ):
-            promoted = await _promote_first_in_line(session, course_session, now)
-        return Withdrawal(previous=previous, promoted_doctor_id=promoted)
+            promoted = await _promote_first_in_line(uow, course_session, now)
+        return Withdrawal(
+            previous=previous, promoted_doctor_id=promoted, course=course, session=course_session
+        )
 
 
 async def _promote_first_in_line(
-    session: AsyncSession, course_session: CourseSession, now: datetime
+    uow: UnitOfWork, course_session: CourseSession, now: datetime
 ) -> int | None:
+    session = uow.session
     assert course_session.id is not None
     if course_session.capacity is not None:
         taken = await _count(session, course_session.id, EnrolmentStatus.enrolled)
@@ -262,30 +288,29 @@ async def _promote_first_in_line(
         return None
     first.status, first.updated_at = EnrolmentStatus.enrolled, now
     session.add(first)
-    await enqueue(
-        session,
-        person_id=first.doctor_id,
-        template="waitlist_promoted",
-        params={"session_id": course_session.id},
-        dedupe_key=f"waitlist_promoted:{first.id}:{now.isoformat()}",
+    await uow.notify(
+        WaitlistPromoted(session_id=course_session.id),
+        to=first.doctor_id,
+        key=f"{first.id}:{now.isoformat()}",
     )
     return first.doctor_id
 
 
 async def fill_free_seats(
-    session: AsyncSession, *, course_session: CourseSession, now: datetime
+    uow: UnitOfWork, *, course_session: CourseSession, now: datetime
 ) -> list[int]:
     """Move the waitlist up into free seats (e.g. after capacity grew); each doctor is told."""
     promoted = []
-    while (doctor_id := await _promote_first_in_line(session, course_session, now)) is not None:
+    while (doctor_id := await _promote_first_in_line(uow, course_session, now)) is not None:
         promoted.append(doctor_id)
     return promoted
 
 
 async def cancel_session(
-    session: AsyncSession, *, course_session: CourseSession, now: datetime
+    uow: UnitOfWork, *, course_session: CourseSession, now: datetime
 ) -> list[int]:
     """Mark a session cancelled (never deleted); its doctors need a new session and are told."""
+    session = uow.session
     assert course_session.id is not None
     course_session.status, course_session.updated_at = SessionStatus.cancelled, now
     course_session.sequence += 1  # calendars treat a cancellation as a significant change
@@ -300,44 +325,98 @@ async def cancel_session(
     for enrolment in affected:
         enrolment.status, enrolment.updated_at = EnrolmentStatus.needs_new_session, now
         session.add(enrolment)
-        await enqueue(
-            session,
-            person_id=enrolment.doctor_id,
-            template="session_cancelled",
-            params={"session_id": course_session.id},
-            dedupe_key=f"session_cancelled:{course_session.id}:{enrolment.doctor_id}",
+        await uow.notify(
+            SessionCancelled(session_id=course_session.id),
+            to=enrolment.doctor_id,
+            key=f"{course_session.id}:{enrolment.doctor_id}",
         )
     return [e.doctor_id for e in affected]
 
 
+class AttendanceRefusal(StrEnum):
+    """Why attendance was not recorded for a doctor; each has a message in the catalogue."""
+
+    not_seated = "not_seated"
+    """No seat in the session: never enrolled, withdrew, still waiting or moved out."""
+    future_date = "future_date"
+    before_session = "before_session"
+
+
+@dataclass(frozen=True)
+class AttendanceResult:
+    """Who was recorded as having attended, and who was not and why."""
+
+    recorded: list[int]
+    refused: dict[int, AttendanceRefusal]
+    session: CourseSession | None
+    """None when the session does not exist (nothing was recorded)."""
+
+
+ATTENDABLE = (EnrolmentStatus.enrolled, EnrolmentStatus.attended)
+
+
 async def record_attendance(
-    database: Database, *, session_id: int, doctor_ids: list[int], on: date, now: datetime
-) -> int:
-    """Mark doctors as having attended, which completes the course for them."""
-    async with database.session() as session:
+    database: Database,
+    *,
+    session_id: int,
+    doctor_ids: list[int],
+    on: date,
+    today: date,
+    zone: ZoneInfo,
+    region: str | None = None,
+) -> AttendanceResult:
+    """Mark doctors who held a seat as having attended on `on`, which completes the course.
+
+    Refused: a doctor without a seat (a withdrawn doctor must not take a seat back), a day in
+    the future, or a day before the session began. `region` limits it to that region's sessions.
+    """
+    async with unit_of_work(database) as uow:
+        session = uow.session
         course_session = await session.get(CourseSession, session_id)
-        if course_session is None:
-            return 0
-        enrolments = (
-            await session.exec(
-                select(Enrolment).where(
-                    Enrolment.session_id == session_id, col(Enrolment.doctor_id).in_(doctor_ids)
+        if course_session is None or (region and course_session.region_code != region):
+            return AttendanceResult([], {}, None)
+        reason = None
+        if on > today:
+            reason = AttendanceRefusal.future_date
+        elif on < course_session.starts_at.astimezone(zone).date():
+            reason = AttendanceRefusal.before_session
+        if reason is not None:
+            return AttendanceResult([], dict.fromkeys(doctor_ids, reason), course_session)
+        enrolments = {
+            e.doctor_id: e
+            for e in (
+                await session.exec(
+                    select(Enrolment).where(
+                        Enrolment.session_id == session_id,
+                        col(Enrolment.doctor_id).in_(doctor_ids),
+                    )
                 )
-            )
-        ).all()
-        for enrolment in enrolments:
+            ).all()
+        }
+        now = utcnow()
+        recorded, refused = [], {}
+        for doctor_id in dict.fromkeys(doctor_ids):
+            enrolment = enrolments.get(doctor_id)
+            if enrolment is None or enrolment.status not in ATTENDABLE:
+                refused[doctor_id] = AttendanceRefusal.not_seated
+                continue
             enrolment.status, enrolment.updated_at = EnrolmentStatus.attended, now
             session.add(enrolment)
-            await _complete(session, enrolment.doctor_id, course_session.course_id, on, now)
-        return len(enrolments)
+            await _complete(session, doctor_id, course_session.course_id, on, now)
+            recorded.append(doctor_id)
+        return AttendanceResult(recorded, refused, course_session)
 
 
 async def report_web_course(
     database: Database, *, doctor_id: int, course_id: int, on: date, now: datetime
-) -> None:
-    """A doctor reports finishing a web course on a given day."""
-    async with database.session() as session:
-        await _complete(session, doctor_id, course_id, on, now, by_doctor=True)
+) -> Course | None:
+    """A doctor reports finishing a web course on a given day; None for an unknown course."""
+    async with unit_of_work(database) as uow:
+        course = await uow.session.get(Course, course_id)
+        if course is None or course.kind is not CourseKind.webbkurs:
+            return None
+        await _complete(uow.session, doctor_id, course_id, on, now, by_doctor=True)
+        return course
 
 
 async def _complete(

@@ -43,6 +43,7 @@ from btassist.courses.models import Course, CourseRegion, CourseSession, Recurre
 from btassist.courses.queries import seats_taken
 from btassist.courses.schedule import MAX_OCCURRENCES
 from btassist.db.engine import Database
+from btassist.outbox.unit_of_work import UnitOfWork, unit_of_work
 from btassist.roster.models import Region
 
 SESSION_COLUMNS = (
@@ -356,14 +357,15 @@ async def import_sessions(
     """Upsert sessions by key; a moved session's sequence goes up, a cancelled one's doctors are
     told. Sessions missing from the file are left as they are."""
     result = CourseImportResult(kind=CourseFileKind.sessions, dry_run=dry_run)
-    async with database.session(write_lock=True) as session:
-        known = await _known_sessions(session, sessions.rows)
+    async with unit_of_work(database) as uow:
+        known = await _known_sessions(uow.session, sessions.rows)
         records, problems = check_sessions(sessions.rows, known, zone)
         result.problems = [FileProblem(sessions.name, p.line, p.message) for p in problems]
         if result.ok:
-            await _upsert_sessions(session, records, known, result, zone, now)
+            await _upsert_sessions(uow, records, known, result, zone, now)
         if dry_run or not result.ok:
-            await session.rollback()
+            await uow.session.rollback()
+            uow.queued = 0
     return result
 
 
@@ -563,13 +565,14 @@ def _check_series(
 
 
 async def _upsert_sessions(
-    session: AsyncSession,
+    uow: UnitOfWork,
     records: list[SessionRecord],
     known: KnownSessions,
     result: CourseImportResult,
     zone: ZoneInfo,
     now: datetime,
 ) -> None:
+    session = uow.session
     for record in records:
         local_start = record.starts_at.astimezone(zone)
         label = f"{record.key} ({record.course.code}, {local_start:%Y-%m-%d %H:%M})"
@@ -603,7 +606,7 @@ async def _upsert_sessions(
             current.updated_at = now
             session.add(current)
         if record.status is SessionStatus.cancelled and current.status is SessionStatus.scheduled:
-            told = await cancel_session(session, course_session=current, now=now)
+            told = await cancel_session(uow, course_session=current, now=now)
             result.cancelled.append(label)
             result.doctors_told += len(told)
         elif record.status is SessionStatus.scheduled and current.status is SessionStatus.cancelled:
@@ -612,15 +615,8 @@ async def _upsert_sessions(
             result.updated.append(f"{label}: reinstated")
         elif changes:
             if more_seats and current.status is SessionStatus.scheduled:
-                await _fill_new_seats(session, current, now)
+                await fill_free_seats(uow, course_session=current, now=now)
             result.updated.append(f"{label}: {', '.join(sorted(changes))} changed")
         else:
             result.unchanged += 1
     await session.flush()
-
-
-async def _fill_new_seats(
-    session: AsyncSession, course_session: CourseSession, now: datetime
-) -> None:
-    """Seats added by the file go to the waitlist in queue order, each doctor told."""
-    await fill_free_seats(session, course_session=course_session, now=now)

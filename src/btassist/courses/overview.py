@@ -22,6 +22,7 @@ from btassist.courses.models import (
     EnrolmentStatus,
     SessionStatus,
 )
+from btassist.db.engine import Database
 
 MATCH_CUTOFF = 70.0
 AMBIGUITY_GAP = 8.0  # courses scoring this close to the best are offered as choices
@@ -213,3 +214,17 @@ def match_courses(text: str, courses: list[Course], *, limit: int = 3) -> list[C
         return []
     best = scored[0][0]
     return [course for score, course in scored[:limit] if score >= best - AMBIGUITY_GAP]
+
+
+async def doctor_courses(
+    database: Database, *, doctor_id: int, region: str, now: datetime
+) -> list[CourseView]:
+    """`courses_for_doctor` in a read-only transaction of its own."""
+    async with database.session(write_lock=False) as session:
+        return await courses_for_doctor(session, doctor_id=doctor_id, region=region, now=now)
+
+
+async def region_courses(database: Database, region: str) -> list[Course]:
+    """`courses_in_region` in a read-only transaction of its own."""
+    async with database.session(write_lock=False) as session:
+        return await courses_in_region(session, region)

@@ -26,6 +26,7 @@ from btassist.courses.models import (
     SessionStatus,
 )
 from btassist.courses.schedule import occurrences
+from btassist.db.engine import Database
 from btassist.roster.models import Person
 
 # Doctors who hold (or held, on the day) a seat; the waitlist is counted apart.
@@ -271,3 +272,51 @@ async def sessions_starting_on(
             for begins, _ in occurrences(s, zone, frozenset(skips.get(s.id or 0, set())))
         )
     ]
+
+
+@dataclass(frozen=True)
+class SessionParticipants:
+    """A session with who holds a seat and who waits, for the coordinator's cards."""
+
+    session: CourseSession
+    participants: list[Participant]
+
+    @property
+    def enrolled(self) -> list[Participant]:
+        """Doctors holding a seat (or who attended), in enrolment order."""
+        return [p for p in self.participants if p.status in SEATED]
+
+    @property
+    def waiting(self) -> list[Participant]:
+        """The waitlist in queue order."""
+        return [p for p in self.participants if p.status is EnrolmentStatus.waitlisted]
+
+
+async def course_participants(
+    database: Database, *, course_id: int, region: str, now: datetime
+) -> list[SessionParticipants]:
+    """Every upcoming session of a course in a region, with its participants (two queries)."""
+    async with database.session(write_lock=False) as session:
+        sessions = await upcoming_sessions(session, course_id=course_id, region=region, now=now)
+        people = await participants_by_session(session, [s.id for s in sessions if s.id])
+    return [SessionParticipants(s, people.get(s.id or 0, [])) for s in sessions]
+
+
+async def session_in_region(
+    database: Database, *, session_id: int, region: str
+) -> tuple[Course, SessionParticipants] | None:
+    """A session of the region with its course and participants; None for another region's."""
+    async with database.session(write_lock=False) as session:
+        found = await find_session(session, session_id=session_id)
+        if found is None or found[1].region_code != region:
+            return None
+        listed = await session_participants(session, session_id=session_id)
+    return found[0], SessionParticipants(found[1], listed)
+
+
+async def course_and_session(
+    database: Database, *, session_id: int
+) -> tuple[Course, CourseSession] | None:
+    """`find_session` in a read-only transaction of its own (notices about a session)."""
+    async with database.session(write_lock=False) as session:
+        return await find_session(session, session_id=session_id)

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
-from collections import deque
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any, Self
+from typing import Any
 
 from sqlalchemy import Connection, event, make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -15,9 +14,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from btassist.settings import async_database_url
 
+log = logging.getLogger(__name__)
+
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 _IMMEDIATE = "btassist_sqlite_immediate"
-_TRIPS = "btassist_sqlite_trips"
 
 
 class Database:
@@ -28,6 +28,7 @@ class Database:
         self.engine: AsyncEngine = create_engine(url, echo=echo)
         self.sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
         self._sqlite_writer = asyncio.Lock()
+        self._wake_listeners: list[Callable[[], None]] = []
 
     @property
     def is_sqlite(self) -> bool:
@@ -55,6 +56,18 @@ class Database:
             return
         async with self.sessions() as session, _committing(session):
             yield session
+
+    def on_wake(self, listener: Callable[[], None]) -> None:
+        """Call `listener` whenever a transaction committed notices (the delivery worker)."""
+        self._wake_listeners.append(listener)
+
+    def wake(self) -> None:
+        """Tell this process's listeners that notices were committed."""
+        for listener in self._wake_listeners:
+            try:
+                listener()
+            except Exception:  # a listener's failure must not fail the committed use case
+                log.exception("wake listener failed")
 
     async def ping(self) -> bool:
         """Whether the database answers a trivial query."""
@@ -89,7 +102,6 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     sqlite = make_url(async_url).get_backend_name() == "sqlite"
     engine = create_async_engine(async_url, echo=echo, pool_pre_ping=not sqlite)
     if sqlite:
-        event.listen(engine.sync_engine, "connect", _one_trip_per_statement)
         event.listen(engine.sync_engine, "connect", _tune_sqlite)
         event.listen(engine.sync_engine, "begin", _begin_sqlite)
     return engine
@@ -110,139 +122,4 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
 def _begin_sqlite(connection: Connection) -> None:
     """Start SQLite transactions ourselves, IMMEDIATE when the session asked for the lock."""
     begin = "BEGIN IMMEDIATE" if connection.get_execution_options().get(_IMMEDIATE) else "BEGIN"
-    trips = connection.connection.info.get(_TRIPS)
-    if trips is None:
-        connection.exec_driver_sql(begin)
-    else:
-        trips.begin = begin  # sent with the transaction's first statement
-
-
-def _one_trip_per_statement(_dbapi_connection: Any, record: Any) -> None:
-    """Reach the new aiosqlite connection through `SqliteTrips`."""
-    driver = record.driver_connection
-    if callable(getattr(driver, "_execute", None)):  # else aiosqlite changed: keep its own calls
-        record.info[_TRIPS] = SqliteTrips(driver)
-
-
-class SqliteTrips:
-    """An aiosqlite connection reached in as few trips to its thread as the SQL allows.
-
-    aiosqlite runs every driver call on the connection's own thread, and each hand-off costs
-    more than a small SQLite query: a statement took four (make a cursor, execute, fetch,
-    close) and a transaction two more (BEGIN, and the pool's rollback after COMMIT). Here a
-    statement is one trip, BEGIN travels with the transaction's first statement, and commit and
-    rollback stay home when SQLite says no transaction is open.
-    """
-
-    def __init__(self, driver: Any) -> None:
-        self.driver = driver
-        self.begin: str | None = None  # waiting for the transaction's first statement
-        self.in_transaction = False  # as SQLite reported at the end of the last trip
-        self._commit, self._rollback = driver.commit, driver.rollback
-        driver.cursor, driver.commit, driver.rollback = self.cursor, self.commit, self.rollback
-
-    def cursor(self) -> OneTripCursor:
-        """A cursor whose statements are one trip each."""
-        return OneTripCursor(self)
-
-    async def run(
-        self, statement: Callable[[sqlite3.Cursor], object]
-    ) -> tuple[Any, int, Any, list[Any]]:
-        """Run a statement (after a waiting BEGIN) and fetch its rows, in one trip."""
-        begin, self.begin = self.begin, None
-
-        def on_driver_thread(connection: sqlite3.Connection) -> tuple[Any, ...]:
-            if begin:
-                connection.execute(begin)
-            cursor = connection.cursor()
-            try:
-                statement(cursor)
-                rows = cursor.fetchall() if cursor.description else []
-                return (
-                    cursor.description,
-                    cursor.rowcount,
-                    cursor.lastrowid,
-                    rows,
-                    connection.in_transaction,
-                )
-            finally:
-                cursor.close()
-
-        self.in_transaction = True  # until SQLite says otherwise; a failed trip leaves it so
-        outcome = await self.driver._execute(on_driver_thread, self.driver._conn)
-        description, rowcount, lastrowid, rows, self.in_transaction = outcome
-        return description, rowcount, lastrowid, rows
-
-    async def commit(self) -> None:
-        """COMMIT, if SQLite has a transaction to commit."""
-        self.begin = None
-        if self.in_transaction:
-            await self._commit()
-            self.in_transaction = False
-
-    async def rollback(self) -> None:
-        """ROLLBACK, if SQLite has a transaction to roll back."""
-        self.begin = None
-        if self.in_transaction:
-            await self._rollback()
-            self.in_transaction = False
-
-
-class OneTripCursor:
-    """The part of aiosqlite's cursor that SQLAlchemy uses, one trip per statement."""
-
-    arraysize = 1
-
-    def __init__(self, trips: SqliteTrips) -> None:
-        self._trips = trips
-        self.description: Any = None
-        self.rowcount = -1
-        self.lastrowid: int | None = None
-        self._rows: deque[Any] = deque()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(self, *_exc: object) -> None:
-        await self.close()
-
-    async def execute(self, sql: str, parameters: Any = ()) -> Self:
-        """Run one statement and keep its rows."""
-        await self._keep(lambda cursor: cursor.execute(sql, parameters))
-        return self
-
-    async def executemany(self, sql: str, parameters: Any) -> Self:
-        """Run one statement for each set of parameters."""
-        await self._keep(lambda cursor: cursor.executemany(sql, parameters))
-        return self
-
-    async def _keep(self, statement: Callable[[sqlite3.Cursor], object]) -> None:
-        self.description, self.rowcount, self.lastrowid, rows = await self._trips.run(statement)
-        self._rows = deque(rows)
-
-    async def fetchone(self) -> Any:
-        """The next kept row, or None."""
-        return self._rows.popleft() if self._rows else None
-
-    async def fetchmany(self, size: int | None = None) -> list[Any]:
-        """Up to `size` kept rows."""
-        count = min(self.arraysize if size is None else size, len(self._rows))
-        return [self._rows.popleft() for _ in range(count)]
-
-    async def fetchall(self) -> list[Any]:
-        """Every kept row."""
-        rows = list(self._rows)
-        self._rows.clear()
-        return rows
-
-    def __aiter__(self) -> Self:
-        return self
-
-    async def __anext__(self) -> Any:
-        if not self._rows:
-            raise StopAsyncIteration
-        return self._rows.popleft()
-
-    async def close(self) -> None:
-        """Forget the kept rows (the driver's cursor closed within its trip)."""
-        self._rows.clear()
+    connection.exec_driver_sql(begin)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from btassist.dialogs.actions import Action
+
 Card = dict[str, Any]
 Element = dict[str, Any]
 
 CARD_VERSION = "1.5"
-VERB = "verb"  # the key in a button's data naming the intent it triggers
 
 
 def card(body: Iterable[Element], actions: Iterable[Element] = ()) -> Card:
@@ -44,18 +45,28 @@ def bullet_list(lines: Iterable[str]) -> Element:
     return paragraph("\n".join(f"- {line}" for line in lines))
 
 
-def submit(title: str, verb: str, **data: Any) -> Element:
-    """A button that sends `verb` (and `data`) back to the bot as a new message (Action.Submit).
+def submit(title: str, action: Action) -> Element:
+    """A button that sends `action` back to the bot as a new message (Action.Submit).
 
     For navigation: the answer arrives as a new message and the card clicked stays as it was.
     """
-    return {"type": "Action.Submit", "title": title, "data": {VERB: verb, **data}}
+    return {"type": "Action.Submit", "title": title, "data": action.data()}
 
 
-def execute(title: str, verb: str, **data: Any) -> Element:
+def execute(title: str, action: Action) -> Element:
     """A button whose answer replaces the card it is on (Action.Execute, Universal Actions).
 
     For acting on the card's subject (enrol, withdraw, save attendance): the bot answers in the
     invoke response itself, so the old card with its now stale buttons is gone at once.
     """
-    return {"type": "Action.Execute", "title": title, "verb": verb, "data": {VERB: verb, **data}}
+    return {
+        "type": "Action.Execute",
+        "title": title,
+        "verb": action.verb.value,
+        "data": action.data(),
+    }
+
+
+def open_url(title: str, url: str) -> Element:
+    """A button opening a web page."""
+    return {"type": "Action.OpenUrl", "title": title, "url": url}

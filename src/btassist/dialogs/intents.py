@@ -1,60 +1,31 @@
-"""The explicit table from what people type (sv/en) to what they want."""
+"""The explicit table from what people type (sv/en) to the action they want."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from enum import StrEnum
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from btassist.common.text import fold
-from btassist.roster.models import Role
-
-
-class Intent(StrEnum):
-    """Something a person can ask the bot to do; also the verb of card buttons."""
-
-    help = "help"
-    courses = "courses"
-    my_courses = "my_courses"
-    calendar = "calendar"
-    calendar_link = "calendar_link"
-    assessments = "assessments"
-    ask = "ask"
-    my_trainees = "my_trainees"
-    broadcast = "broadcast"
-    reports = "reports"
-    english = "english"
-    swedish = "swedish"
-    # Buttons (and commands with an argument, such as "deltagare försäkringsmedicin"):
-    course = "course"
-    enrol = "enrol"
-    withdraw = "withdraw"
-    report_done = "report_done"
-    participants = "participants"
-    attendance_form = "attendance_form"
-    attendance = "attendance"
-    # FAQ buttons: a suggested topic, a vote, "ask a person", a coordinator's "reply".
-    faq_topic = "faq_topic"
-    faq_vote = "faq_vote"
-    faq_forward = "faq_forward"
-    faq_reply = "faq_reply"
+from btassist.dialogs import actions as a
 
 
 @dataclass(frozen=True)
 class IntentSpec:
-    """Keywords (whole messages, Swedish and English) and who may use the intent."""
+    """The whole messages (Swedish and English) that ask for an action without arguments."""
 
+    action: Callable[[], a.Action]
     keywords: tuple[str, ...]
-    roles: frozenset[Role] | None = None  # None: everyone in the roster
 
 
-INTENTS: dict[Intent, IntentSpec] = {
-    Intent.help: IntentSpec(
-        ("hjälp", "meny", "menyn", "hej", "hallå", "start", "help", "menu", "hi", "hello", "?")
+INTENTS: tuple[IntentSpec, ...] = (
+    IntentSpec(
+        a.Help, ("hjälp", "meny", "menyn", "hej", "hallå", "start", "help", "menu", "hi", "hello")
     ),
-    Intent.courses: IntentSpec(
+    IntentSpec(
+        a.Courses,
         (
             "kurser",
             "kurs",
@@ -64,12 +35,14 @@ INTENTS: dict[Intent, IntentSpec] = {
             "course",
             "course catalogue",
             "mandatory courses",
-        )
+        ),
     ),
-    Intent.my_courses: IntentSpec(
-        ("mina kurser", "mina anmälningar", "my courses", "my enrolments", "my enrollments")
+    IntentSpec(
+        a.MyCourses,
+        ("mina kurser", "mina anmälningar", "my courses", "my enrolments", "my enrollments"),
     ),
-    Intent.calendar: IntentSpec(
+    IntentSpec(
+        a.Calendar,
         (
             "kalender",
             "kalendern",
@@ -87,23 +60,24 @@ INTENTS: dict[Intent, IntentSpec] = {
             "calendar feed",
             "subscribe",
             "ical",
-        )
+        ),
     ),
-    Intent.calendar_link: IntentSpec(
+    IntentSpec(
+        a.NewCalendarLink,
         (
             "ny kalenderlänk",
             "ny kalender länk",
             "byt kalenderlänk",
-            "ny länk",
             "new calendar link",
             "reset calendar link",
-            "new link",
-        )
+        ),
     ),
-    Intent.assessments: IntentSpec(
-        ("bedömningar", "bedömning", "mini-cex", "dops", "cbd", "assessments", "assessment")
+    IntentSpec(
+        a.Assessments,
+        ("bedömningar", "bedömning", "mini-cex", "dops", "cbd", "assessments", "assessment"),
     ),
-    Intent.ask: IntentSpec(
+    IntentSpec(
+        a.Ask,
         (
             "ställ en fråga",
             "fråga",
@@ -113,49 +87,36 @@ INTENTS: dict[Intent, IntentSpec] = {
             "question",
             "questions",
             "contacts",
-        )
+        ),
     ),
-    Intent.my_trainees: IntentSpec(
+    IntentSpec(
+        a.MyTrainees,
         ("mina bt-läkare", "mina läkare", "my bt doctors", "my trainees", "my doctors"),
-        frozenset({Role.supervisor}),
     ),
-    Intent.broadcast: IntentSpec(
+    IntentSpec(
+        a.Broadcast,
         ("skicka meddelande", "utskick", "send announcement", "announcement", "broadcast"),
-        frozenset({Role.coordinator, Role.studierektor}),
     ),
-    Intent.reports: IntentSpec(
-        ("rapporter", "rapport", "reports", "report"),
-        frozenset({Role.coordinator, Role.studierektor}),
-    ),
-    Intent.english: IntentSpec(("english", "in english", "engelska", "på engelska")),
-    Intent.swedish: IntentSpec(("svenska", "på svenska", "swedish", "in swedish")),
-}
-
-COORDINATORS = frozenset({Role.coordinator, Role.studierektor})
-DOCTORS = frozenset({Role.doctor})
-INTENTS.update(
-    {
-        Intent.course: IntentSpec(()),
-        Intent.enrol: IntentSpec((), DOCTORS),
-        Intent.withdraw: IntentSpec((), DOCTORS),
-        Intent.report_done: IntentSpec((), DOCTORS),
-        Intent.participants: IntentSpec(("deltagare", "participants"), COORDINATORS),
-        Intent.attendance_form: IntentSpec((), COORDINATORS),
-        Intent.attendance: IntentSpec((), COORDINATORS),
-        Intent.faq_topic: IntentSpec(()),
-        Intent.faq_vote: IntentSpec(()),
-        Intent.faq_forward: IntentSpec(()),
-        Intent.faq_reply: IntentSpec((), COORDINATORS),
-    }
+    IntentSpec(a.Reports, ("rapporter", "rapport", "reports", "report")),
+    IntentSpec(a.Participants, ("deltagare", "närvaro", "participants", "attendance")),
+    IntentSpec(a.English, ("english", "in english", "engelska", "på engelska")),
+    IntentSpec(a.Swedish, ("svenska", "på svenska", "swedish", "in swedish")),
 )
+
+CANCEL_WORDS = frozenset({"avbryt", "cancel", "angra", "stopp", "stop", "nej tack", "no thanks"})
+YES_WORDS = frozenset({"ja", "japp", "ja tack", "yes", "ok", "okej", "okay", "sure", "gör det"})
+NO_WORDS = frozenset({"nej", "no", "nope"}) | CANCEL_WORDS
+
 # Typed commands whose rest is an argument: "deltagare försäkringsmedicin", "kurs stas".
-COMMANDS: dict[str, Intent] = {
-    "deltagare": Intent.participants,
-    "participants": Intent.participants,
-    "kurs": Intent.course,
-    "course": Intent.course,
-    "anmal": Intent.course,
-    "enrol": Intent.course,
+COMMANDS: dict[str, type[a.ShowCourse] | type[a.Participants]] = {
+    "deltagare": a.Participants,
+    "participants": a.Participants,
+    "narvaro": a.Participants,
+    "attendance": a.Participants,
+    "kurs": a.ShowCourse,
+    "course": a.ShowCourse,
+    "anmal": a.ShowCourse,
+    "enrol": a.ShowCourse,
 }
 
 # Words that carry no intent of their own ("visa mina kurser tack" = "mina kurser").
@@ -185,45 +146,50 @@ FILLER = frozenset(
         "see",
     }
 )
+_FILLER = frozenset(fold(word) for word in FILLER)
 MIN_FUZZY_LENGTH = 4  # shorter messages must match exactly: "cbd" is not "cv"
 LONG_MESSAGE = 8  # from this length two typos are forgiven, below it one
 
 
 def normalise(text: str) -> str:
-    """Lower case, no å/ä/ö, no punctuation or filler words, single spaces."""
-    words = fold(text).split()
-    kept = [word for word in words if word not in FILLER]
+    """Lower case, no diacritics, no punctuation or filler words, single spaces."""
+    words = fold(text).replace("?", " ").split()
+    kept = [word for word in words if word not in _FILLER]
     return " ".join(kept or words)
 
 
-_KEYWORDS: dict[str, Intent] = {
-    normalise(keyword): intent for intent, spec in INTENTS.items() for keyword in spec.keywords
+_KEYWORDS: dict[str, Callable[[], a.Action]] = {
+    normalise(keyword): spec.action for spec in INTENTS for keyword in spec.keywords
 }
 
 
-def match_intent(text: str) -> Intent | None:
-    """The intent a whole message asks for, tolerating case, missing å/ä/ö and small typos."""
+def match_intent(text: str) -> a.Action | None:
+    """The action a whole message asks for, tolerating case, missing å/ä/ö and small typos."""
     wanted = normalise(text)
     if not wanted:
         return None
-    if wanted in _KEYWORDS:
-        return _KEYWORDS[wanted]
-    if len(wanted) < MIN_FUZZY_LENGTH:
-        return None
-    # OSA distance counts a swapped pair of letters ("kruser") as one typo.
-    typos = 2 if len(wanted) >= LONG_MESSAGE else 1
-    best = process.extractOne(wanted, _KEYWORDS.keys(), scorer=OSA.distance, score_cutoff=typos)
-    return _KEYWORDS[best[0]] if best else None
+    found = _KEYWORDS.get(wanted)
+    if found is None and len(wanted) >= MIN_FUZZY_LENGTH:
+        # OSA distance counts a swapped pair of letters ("kruser") as one typo.
+        typos = 2 if len(wanted) >= LONG_MESSAGE else 1
+        best = process.extractOne(wanted, _KEYWORDS.keys(), scorer=OSA.distance, score_cutoff=typos)
+        found = _KEYWORDS[best[0]] if best else None
+    return None if found is None else found()
 
 
-def match_command(text: str) -> tuple[Intent, str] | None:
-    """A command word followed by an argument, e.g. ("participants", "försäkringsmedicin")."""
+def match_command(text: str) -> a.Action | None:
+    """A command word followed by an argument, e.g. Participants(query="försäkringsmedicin")."""
     first, _, rest = text.strip().partition(" ")
-    intent = COMMANDS.get(fold(first))
-    return (intent, rest.strip()) if intent and rest.strip() else None
+    command = COMMANDS.get(fold(first))
+    argument = rest.strip()[:200]
+    return command(query=argument) if command and argument else None
 
 
-def allowed(intent: Intent, roles: frozenset[Role]) -> bool:
-    """Whether someone with `roles` may use `intent`."""
-    needed = INTENTS[intent].roles
-    return needed is None or bool(needed & roles)
+def understand(text: str) -> a.Action | None:
+    """The action typed text asks for: a whole-message intent, or a command with an argument."""
+    return match_intent(text) or match_command(text)
+
+
+def says(text: str, words: frozenset[str]) -> bool:
+    """Whether the whole message is one of `words` (case, diacritics and "tack" forgiven)."""
+    return normalise(text) in {normalise(word) for word in words}

@@ -1,52 +1,80 @@
-"""The welcome and help menu: one card whose buttons depend on the person's roles."""
+"""The welcome and help menu: one card per kind of person, by the roles they hold.
+
+A BT doctor sees their courses, calendar and assessments; a handledare their BT doctors; a
+koordinator or studierektor what running the region's BT needs (participants and attendance,
+questions waiting for them, announcements). Someone holding several roles gets each role's
+entries once, the coordinating ones first.
+"""
 
 from __future__ import annotations
 
 from btassist.common.language import Language
-from btassist.dialogs.cards import Card, card, heading, paragraph, submit
-from btassist.dialogs.intents import Intent, allowed
-from btassist.dialogs.turn import Asker, Reply
+from btassist.dialogs import actions as a
+from btassist.dialogs.cards import Card, Element, card, heading, paragraph, submit
+from btassist.dialogs.turn import Reply
 from btassist.i18n.catalogue import t
+from btassist.roster.identity import Actor
+from btassist.roster.models import Role
 
-MENU_ORDER = (
-    Intent.courses,
-    Intent.my_courses,
-    Intent.calendar,
-    Intent.assessments,
-    Intent.ask,
-    Intent.my_trainees,
-    Intent.broadcast,
-    Intent.reports,
+# (role, menu label key, action) in the order they are shown.
+ENTRIES: tuple[tuple[Role, str, a.Action], ...] = (
+    (Role.coordinator, "menu.participants", a.Participants()),
+    (Role.coordinator, "menu.questions", a.Reports()),
+    (Role.coordinator, "menu.broadcast", a.Broadcast()),
+    (Role.coordinator, "menu.catalogue", a.Courses()),
+    (Role.doctor, "menu.courses", a.Courses()),
+    (Role.doctor, "menu.my_courses", a.MyCourses()),
+    (Role.doctor, "menu.calendar", a.Calendar()),
+    (Role.doctor, "menu.assessments", a.Assessments()),
+    (Role.supervisor, "menu.my_trainees", a.MyTrainees()),
+    (Role.supervisor, "menu.calendar", a.Calendar()),
+    (Role.doctor, "menu.ask", a.Ask()),
+    (Role.supervisor, "menu.ask", a.Ask()),
 )
 
 
-def menu_buttons(asker: Asker) -> list[dict[str, object]]:
-    """The buttons this person may use, then the language switch."""
-    buttons = [
-        submit(t(f"menu.{intent.value}", asker.language), intent.value)
-        for intent in MENU_ORDER
-        if allowed(intent, asker.roles)
-    ]
-    other = Intent.english if asker.language is Language.sv else Intent.swedish
-    buttons.append(submit(t("menu.language", asker.language), other.value))
+def _holds(actor: Actor, role: Role) -> bool:
+    if role is Role.coordinator:
+        return actor.coordinates  # a studierektor runs BT as a koordinator does
+    return role in actor.roles
+
+
+def menu_buttons(actor: Actor) -> list[Element]:
+    """The buttons this person's roles call for (each once), then the language switch."""
+    seen: set[str] = set()
+    buttons = []
+    for role, label, action in ENTRIES:
+        if _holds(actor, role) and label not in seen and action.allowed(actor.roles):
+            seen.add(label)
+            buttons.append(submit(t(label, actor.language), action))
+    other = a.English() if actor.language is Language.sv else a.Swedish()
+    buttons.append(submit(t("menu.language", actor.language), other))
     return buttons
 
 
-def menu_card(asker: Asker, *, welcome: bool = False, local_mode: bool = False) -> Card:
+def _welcome_key(actor: Actor) -> str:
+    if actor.coordinates:
+        return "welcome.body_coordinator"
+    if Role.doctor in actor.roles:
+        return "welcome.body"
+    return "welcome.body_supervisor"
+
+
+def menu_card(actor: Actor, *, welcome: bool = False, local_mode: bool = False) -> Card:
     """The menu, optionally with the welcome text shown on install."""
-    lang = asker.language
+    lang = actor.language
     body = [heading(t("menu.title", lang))]
     if welcome:
-        first_name = asker.name.split(" ")[0]
+        first_name = actor.name.split(" ")[0]
         body = [
             heading(t("welcome.title", lang, name=first_name)),
-            paragraph(t("welcome.body", lang)),
+            paragraph(t(_welcome_key(actor), lang)),
         ]
         if local_mode:
             body.append(paragraph(t("welcome.body_local", lang), subtle=True))
-    return card(body, menu_buttons(asker))
+    return card(body, menu_buttons(actor))
 
 
-def menu_reply(asker: Asker, *, welcome: bool = False, local_mode: bool = False) -> Reply:
+def menu_reply(actor: Actor, *, welcome: bool = False, local_mode: bool = False) -> Reply:
     """The menu as a reply."""
-    return Reply(card=menu_card(asker, welcome=welcome, local_mode=local_mode))
+    return Reply(card=menu_card(actor, welcome=welcome, local_mode=local_mode))

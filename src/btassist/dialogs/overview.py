@@ -5,28 +5,25 @@ from __future__ import annotations
 from datetime import date
 
 from btassist.common.language import Language
-from btassist.db.engine import Database
 from btassist.dialogs.cards import Element, bullet_list, card, heading, paragraph
-from btassist.dialogs.turn import Asker, FlowContext, Reply
+from btassist.dialogs.turn import FlowContext, Reply
 from btassist.i18n.catalogue import t
-from btassist.roster.contacts import Contact, contacts_of, placements_of, programme_of, trainees_of
-from btassist.roster.models import Person
+from btassist.roster.contacts import Contact, bt_overview, contacts_for, supervised_by
+from btassist.roster.identity import Actor
 
 
 def _day(value: date) -> str:
     return value.isoformat()
 
 
-async def placements_section(ctx: FlowContext, asker: Asker) -> list[Element] | None:
+async def placements_section(ctx: FlowContext, actor: Actor) -> list[Element] | None:
     """Card elements for the BT period and placements; None without a BT period."""
-    lang, today = asker.language, ctx.today()
-    async with ctx.database.session(write_lock=False) as session:
-        programme = await programme_of(session, asker.person_id)
-        lines = await placements_of(session, asker.person_id)
-    if programme is None:
+    lang, today = actor.language, ctx.today()
+    overview = await bt_overview(ctx.database, actor.person_id)
+    if overview is None:
         return None
     items = []
-    for line in lines:
+    for line in overview.placements:
         p = line.placement
         supervisor = (
             t("calendar.placement_supervisor", lang, name=line.supervisor_name)
@@ -45,6 +42,7 @@ async def placements_section(ctx: FlowContext, asker: Asker) -> list[Element] | 
         if p.start <= today <= p.end:
             text = f"**{text}** {t('calendar.current', lang)}"
         items.append(text)
+    programme = overview.programme
     title = t("calendar.title", lang, start=_day(programme.start), end=_day(programme.planned_end))
     body = [heading(title)]
     if items:
@@ -52,11 +50,10 @@ async def placements_section(ctx: FlowContext, asker: Asker) -> list[Element] | 
     return body
 
 
-async def my_trainees(ctx: FlowContext, asker: Asker) -> list[Reply]:
+async def my_trainees(ctx: FlowContext, actor: Actor, action: object) -> list[Reply]:
     """The BT doctors a supervisor is huvudhandledare or current handledare for."""
-    lang = asker.language
-    async with ctx.database.session(write_lock=False) as session:
-        trainees = await trainees_of(session, asker.person_id, ctx.today())
+    lang = actor.language
+    trainees = await supervised_by(ctx.database, actor.person_id, ctx.today())
     if not trainees:
         return [Reply(text=t("trainees.none", lang))]
     lines = []
@@ -80,11 +77,9 @@ async def my_trainees(ctx: FlowContext, asker: Asker) -> list[Reply]:
     return [Reply(card=card([heading(t("trainees.title", lang)), bullet_list(lines)]))]
 
 
-async def contacts_for(database: Database, asker: Asker, today: date) -> list[Contact]:
-    """The asker's contacts from the roster."""
-    async with database.session(write_lock=False) as session:
-        person = await session.get(Person, asker.person_id)
-        return [] if person is None else await contacts_of(session, person, today)
+async def my_contacts_of(ctx: FlowContext, actor: Actor) -> list[Contact]:
+    """The person's contacts from the roster, as of today."""
+    return await contacts_for(ctx.database, actor.person_id, ctx.today())
 
 
 def contact_lines(contacts: list[Contact], language: Language) -> list[str]:
@@ -101,10 +96,10 @@ def contact_lines(contacts: list[Contact], language: Language) -> list[str]:
     ]
 
 
-async def my_contacts(ctx: FlowContext, asker: Asker) -> list[Reply]:
-    """Until the FAQ exists: the people to ask, from the roster."""
-    lang = asker.language
-    contacts = await contacts_for(ctx.database, asker, ctx.today())
+async def my_contacts(ctx: FlowContext, actor: Actor, action: object) -> list[Reply]:
+    """ "Ställ en fråga": how to ask the FAQ, and the people to ask, from the roster."""
+    lang = actor.language
+    contacts = await my_contacts_of(ctx, actor)
     if not contacts:
         return [Reply(text=t("contacts.none", lang))]
     body = [

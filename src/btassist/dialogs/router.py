@@ -1,131 +1,183 @@
-"""From a message or a card click to the flow that answers it."""
+"""From a message or a card click to the action it asks for, and to the flow that answers it.
+
+One path for everything a person sends: a click is parsed into its typed action (bad data is
+"this button is out of date", never an exception); typed text first continues whatever the bot
+waits for (conversation state), else is matched to an action, else goes to the FAQ.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from btassist.common.language import Language
-from btassist.dialogs import calendar, courses, faq, participants
-from btassist.dialogs.intents import Intent, allowed, match_command, match_intent
+from btassist.conversations import usecases as conversations
+from btassist.conversations.state import Waiting
+from btassist.dialogs import actions as a
+from btassist.dialogs import calendar, confirm, courses, faq, overview, participants
+from btassist.dialogs.intents import CANCEL_WORDS, YES_WORDS, says, understand
 from btassist.dialogs.menu import menu_card, menu_reply
-from btassist.dialogs.overview import contacts_for, my_contacts, my_trainees
-from btassist.dialogs.turn import Asker, FlowContext, Message, Reply
+from btassist.dialogs.turn import FlowContext, Message, Reply
+from btassist.faq.usecases import REPLY_FLOW
 from btassist.i18n.catalogue import t
-from btassist.roster.identity import set_language
+from btassist.roster.identity import Actor, switch_language
 from btassist.roster.models import Role
 
 log = logging.getLogger(__name__)
 
-Flow = Callable[[FlowContext, Asker, Message], Awaitable[list[Reply]]]
-SimpleFlow = Callable[[FlowContext, Asker], Awaitable[list[Reply]]]
+Handler = Callable[[FlowContext, Actor, Any], Awaitable[list[Reply]]]
+Step = Callable[[FlowContext, Actor, Waiting, str], Awaitable[list[Reply]]]
 
 
-def _ignoring_message(flow: SimpleFlow) -> Flow:
-    async def run(ctx: FlowContext, asker: Asker, message: Message) -> list[Reply]:
-        return await flow(ctx, asker)
-
-    return run
+async def _help(ctx: FlowContext, actor: Actor, action: a.Help) -> list[Reply]:
+    return [menu_reply(actor)]
 
 
-async def _help(ctx: FlowContext, asker: Asker) -> list[Reply]:
-    return [menu_reply(asker)]
+async def _english(ctx: FlowContext, actor: Actor, action: a.English) -> list[Reply]:
+    return await _switch(ctx, actor, Language.en)
 
 
-def _switch_to(language: Language) -> SimpleFlow:
-    async def switch(ctx: FlowContext, asker: Asker) -> list[Reply]:
-        async with ctx.database.session() as session:
-            await set_language(session, person_id=asker.person_id, language=language)
-        now = asker.speaking(language)
-        return [Reply(text=t("language.switched", language)), menu_reply(now)]
-
-    return switch
+async def _swedish(ctx: FlowContext, actor: Actor, action: a.Swedish) -> list[Reply]:
+    return await _switch(ctx, actor, Language.sv)
 
 
-def _not_yet(intent: Intent) -> SimpleFlow:
+async def _switch(ctx: FlowContext, actor: Actor, language: Language) -> list[Reply]:
+    await switch_language(ctx.database, person_id=actor.person_id, language=language)
+    now = actor.speaking(language)
+    return [Reply(text=t("language.switched", language)), menu_reply(now)]
+
+
+async def _not_yet(ctx: FlowContext, actor: Actor, action: a.Action) -> list[Reply]:
     """An honest answer for menu entries whose feature has not shipped yet, naming who to ask."""
-
-    async def not_yet(ctx: FlowContext, asker: Asker) -> list[Reply]:
-        lang = asker.language
-        feature = t(f"menu.{intent.value}", lang)
-        contacts = [
-            c
-            for c in await contacts_for(ctx.database, asker, ctx.today())
-            if c.capacity in {Role.coordinator.value, Role.studierektor.value}
-        ]
-        if not contacts:
-            return [Reply(text=t("feature.unavailable_no_contacts", lang, feature=feature))]
-        names = ", ".join(f"{c.name} ({c.email})" for c in contacts)
-        return [Reply(text=t("feature.unavailable", lang, feature=feature, contacts=names))]
-
-    return not_yet
+    lang = actor.language
+    feature = t(f"menu.{action.verb.value}", lang)
+    contacts = [
+        c
+        for c in await overview.my_contacts_of(ctx, actor)
+        if c.capacity in {Role.coordinator.value, Role.studierektor.value}
+        and c.email != actor.email
+    ]
+    if not contacts:
+        return [Reply(text=t("feature.unavailable_no_contacts", lang, feature=feature))]
+    names = ", ".join(f"{c.name} ({c.email})" for c in contacts)
+    return [Reply(text=t("feature.unavailable", lang, feature=feature, contacts=names))]
 
 
-FLOWS: dict[Intent, Flow] = {
-    Intent.help: _ignoring_message(_help),
-    Intent.courses: courses.list_courses,
-    Intent.my_courses: courses.my_courses,
-    Intent.course: courses.show_course,
-    Intent.enrol: courses.enrol_in_session,
-    Intent.withdraw: courses.withdraw_from_session,
-    Intent.report_done: courses.report_done,
-    Intent.participants: participants.show_participants,
-    Intent.attendance_form: participants.attendance_form,
-    Intent.attendance: participants.save_attendance,
-    Intent.calendar: calendar.show_calendar,
-    Intent.calendar_link: calendar.new_calendar_link,
-    Intent.assessments: _ignoring_message(_not_yet(Intent.assessments)),
-    Intent.ask: _ignoring_message(my_contacts),
-    Intent.my_trainees: _ignoring_message(my_trainees),
-    Intent.broadcast: _ignoring_message(_not_yet(Intent.broadcast)),
-    Intent.reports: faq.reports,
-    Intent.faq_topic: faq.show_topic,
-    Intent.faq_vote: faq.vote,
-    Intent.faq_forward: faq.forward,
-    Intent.faq_reply: faq.start_reply,
-    Intent.english: _ignoring_message(_switch_to(Language.en)),
-    Intent.swedish: _ignoring_message(_switch_to(Language.sv)),
+HANDLERS: dict[type[a.Action], Handler] = {
+    a.Help: _help,
+    a.Courses: courses.list_courses,
+    a.MyCourses: courses.my_courses,
+    a.ShowCourse: courses.show_course,
+    a.Enrol: courses.enrol_in_session,
+    a.Withdraw: courses.withdraw_from_session,
+    a.ReportDone: courses.report_done,
+    a.Participants: participants.show_participants,
+    a.AttendanceForm: participants.attendance_form,
+    a.SaveAttendance: participants.save_attendance,
+    a.Calendar: calendar.show_calendar,
+    a.NewCalendarLink: calendar.new_calendar_link,
+    a.Assessments: _not_yet,
+    a.Ask: overview.my_contacts,
+    a.MyTrainees: overview.my_trainees,
+    a.Broadcast: _not_yet,
+    a.Reports: faq.reports,
+    a.FaqTopic: faq.show_topic,
+    a.FaqVote: faq.vote,
+    a.FaqForward: faq.forward,
+    a.FaqReply: faq.start_reply,
+    a.English: _english,
+    a.Swedish: _swedish,
 }
 
-
-def route(message: Message) -> tuple[Intent, Message] | None:
-    """The intent a message asks for: a clicked button's verb, a command, or typed words."""
-    if message.verb:
-        try:
-            return Intent(message.verb), message
-        except ValueError:
-            return None
-    intent = match_intent(message.text)
-    if intent is not None:
-        return intent, message
-    command = match_command(message.text)
-    if command is not None:
-        intent, argument = command
-        return intent, Message(text=message.text, data={"query": argument})
-    return None
+# The flows whose steps wait for typed text (conversation state), by flow name, and what
+# leaving each with "avbryt" says.
+STEPS: dict[str, Step] = {
+    REPLY_FLOW: faq.continue_reply,
+}
+CANCELLED: dict[str, str] = {REPLY_FLOW: "faq.reply_cancelled"}
 
 
-async def respond(ctx: FlowContext, asker: Asker, message: Message) -> list[Reply]:
-    """The replies to one message from a roster person."""
-    replying = await faq.continue_reply(ctx, asker, message)
-    if replying is not None:  # a coordinator's answer to a forwarded question
-        return replying
-    routed = route(message)
-    if routed is None and not message.verb and message.text.strip():
-        answered = await faq.answer_question(ctx, asker, message)
-        if answered is not None:
-            return answered
-    if routed is None or not allowed(routed[0], asker.roles):
-        return not_understood(asker, message)
-    intent, message = routed
-    log.info("intent %s", intent.value)
-    return await FLOWS[intent](ctx, asker, message)
+async def respond(
+    ctx: FlowContext, actor: Actor, message: Message, waiting: Waiting | None = None
+) -> list[Reply]:
+    """The replies to one message or click from a roster person."""
+    if message.clicked:
+        action = a.parse_action(message.data)
+        if action is None:
+            log.info("out-of-date button")
+            return out_of_date(actor)
+        if waiting is not None and action.flow != waiting.flow:
+            await conversations.stop(ctx.database, actor=actor)  # they moved on
+            waiting = None
+        return await dispatch(ctx, actor, action, waiting, clicked=True)
+    text = message.text.strip()
+    if waiting is not None:
+        return await _continue(ctx, actor, waiting, text)
+    action = understand(text)
+    if action is None and says(text, CANCEL_WORDS):
+        return [Reply(text=t("cancel.nothing", actor.language)), menu_reply(actor)]
+    if action is None:
+        answered = await faq.answer_question(ctx, actor, text) if text else None
+        return answered if answered is not None else not_understood(actor, text)
+    return await dispatch(ctx, actor, action, waiting)
 
 
-def not_understood(asker: Asker, message: Message) -> list[Reply]:
+async def _continue(ctx: FlowContext, actor: Actor, waiting: Waiting, text: str) -> list[Reply]:
+    """Typed text while the bot waits for something: "avbryt" leaves, else the step takes it."""
+    lang = actor.language
+    if waiting.flow == confirm.FLOW:
+        if says(text, YES_WORDS):
+            return await dispatch(ctx, actor, a.Confirm(nonce=waiting.payload["nonce"]), waiting)
+        if not says(text, CANCEL_WORDS | frozenset({"nej", "no"})):
+            # Not an answer to the question: leave it and take the message as it is.
+            await conversations.stop(ctx.database, actor=actor)
+            return await respond(ctx, actor, Message(text=text), None)
+    if says(text, CANCEL_WORDS) or waiting.flow == confirm.FLOW:
+        await conversations.stop(ctx.database, actor=actor)
+        return [Reply(text=t(CANCELLED.get(waiting.flow, "cancel.done"), lang))]
+    step = STEPS.get(waiting.flow)
+    if step is None:  # a flow this release no longer has
+        await conversations.stop(ctx.database, actor=actor)
+        return await respond(ctx, actor, Message(text=text), None)
+    return await step(ctx, actor, waiting, text)
+
+
+async def dispatch(
+    ctx: FlowContext,
+    actor: Actor,
+    action: a.Action,
+    waiting: Waiting | None,
+    *,
+    clicked: bool = False,
+) -> list[Reply]:
+    """Run the flow for `action` if this person may ask for it."""
+    if not action.allowed(actor.roles):
+        return not_understood(actor, "")
+    log.info("action %s", action.verb.value)
+    if isinstance(action, a.Confirm):
+        confirmed = confirm.confirmed_action(waiting, action.nonce)
+        if confirmed is None:
+            return [Reply(text=t("confirm.expired", actor.language), replace=clicked)]
+        await conversations.stop(ctx.database, actor=actor, flow=confirm.FLOW)
+        return await dispatch(ctx, actor, confirmed, None, clicked=clicked)
+    if isinstance(action, a.Cancel):
+        stopped = waiting is not None and await conversations.stop(ctx.database, actor=actor)
+        key = "cancel.done" if stopped else "cancel.nothing"
+        return [Reply(text=t(key, actor.language), replace=clicked)]
+    if isinstance(action, a.ShowCourse):
+        return await courses.show_course(ctx, actor, action, clicked=clicked)
+    return await HANDLERS[type(action)](ctx, actor, action)
+
+
+def not_understood(actor: Actor, text: str) -> list[Reply]:
     """A friendly "I did not understand" with the menu."""
-    shown = message.text.strip()[:80] or (message.verb or "")
     return [
-        Reply(text=t("not_understood", asker.language, text=shown)),
-        Reply(card=menu_card(asker)),
+        Reply(text=t("not_understood", actor.language, text=text[:80])),
+        Reply(card=menu_card(actor)),
     ]
+
+
+def out_of_date(actor: Actor) -> list[Reply]:
+    """A button whose data this release cannot read: say so and show the menu."""
+    return [Reply(text=t("out_of_date", actor.language)), Reply(card=menu_card(actor))]

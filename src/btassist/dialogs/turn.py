@@ -3,40 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from btassist.common.language import Language
 from btassist.db.engine import Database
 from btassist.faq.store import FaqStore
-from btassist.roster.models import Role
-
-
-@dataclass(frozen=True)
-class Asker:
-    """The roster person behind the turn, with the language to answer in."""
-
-    person_id: int
-    name: str
-    email: str
-    region: str
-    roles: frozenset[Role]
-    language: Language
-
-    def speaking(self, language: Language) -> Asker:
-        """The same person answered in another language."""
-        return replace(self, language=language)
 
 
 @dataclass(frozen=True)
 class Message:
-    """Typed text, or the verb and data of a clicked card button."""
+    """Typed text, or the data of a clicked card button (`clicked`)."""
 
     text: str = ""
-    verb: str | None = None
     data: Mapping[str, Any] = field(default_factory=dict)
+    clicked: bool = False
 
 
 @dataclass(frozen=True)
@@ -52,6 +34,10 @@ class Reply:
     replace: bool = False
 
 
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
 @dataclass(frozen=True)
 class FlowContext:
     """The collaborators flows need, handed in by the transport."""
@@ -59,9 +45,8 @@ class FlowContext:
     database: Database
     zone: ZoneInfo
     local_mode: bool = False
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    clock: Callable[[], datetime] = _utcnow
     public_url: str = "http://127.0.0.1:3978"
-    wake_outbox: Callable[[], None] = lambda: None  # deliver queued notices now, not at next tick
     faq: FaqStore | None = None  # the FAQ knowledge base; None: unmatched text is not understood
 
     def today(self) -> date:
@@ -71,3 +56,7 @@ class FlowContext:
     def now(self) -> datetime:
         """The current instant (UTC), from the injected clock."""
         return self.clock()
+
+    def url(self, path: str) -> str:
+        """An absolute URL on this service for `path` (which starts with "/")."""
+        return f"{self.public_url.rstrip('/')}{path}"

@@ -50,16 +50,6 @@ class ForwardedQuestion(SQLModel, table=True):
     answered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
-class PendingReply(SQLModel, table=True):
-    """A coordinator clicked "Reply": their next message is the answer to this question."""
-
-    __tablename__ = "faq_pending_reply"
-
-    coordinator_id: int = Field(foreign_key="person.id", primary_key=True, ondelete="CASCADE")
-    question_id: int = Field(foreign_key="faq_question.id", index=True, ondelete="CASCADE")
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-
-
 class FaqEvent(SQLModel, table=True):
     """One unanswered question or one vote on an answer; never who asked."""
 

@@ -16,13 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from btassist.common.language import Language
 from btassist.common.text import fold
-from btassist.faq.models import (
-    FaqEvent,
-    FaqEventKind,
-    ForwardedQuestion,
-    PendingReply,
-    QuestionStatus,
-)
+from btassist.faq.models import FaqEvent, FaqEventKind, ForwardedQuestion, QuestionStatus
 from btassist.roster.models import Person, PersonRole, Role
 
 MAX_QUESTION = 500
@@ -59,7 +53,6 @@ async def record_event(
             region_code=region,
         )
     )
-    await session.commit()
 
 
 async def recipients_for(session: AsyncSession, region: str) -> list[Recipient]:
@@ -108,8 +101,7 @@ async def forward_question(
         asker_id=asker_id, region_code=region, language=language, text=text
     )
     session.add(question)
-    await session.commit()
-    await session.refresh(question)
+    await session.flush()
     return question, True
 
 
@@ -140,52 +132,22 @@ async def question_view(session: AsyncSession, question_id: int) -> QuestionView
     )
 
 
-async def start_reply(session: AsyncSession, *, coordinator_id: int, question_id: int) -> None:
-    """Remember that this coordinator's next message answers this question."""
-    pending = await session.get(PendingReply, coordinator_id)
-    if pending is None:
-        session.add(PendingReply(coordinator_id=coordinator_id, question_id=question_id))
-    else:
-        pending.question_id = question_id
-        session.add(pending)
-    await session.commit()
-
-
-async def pending_reply(session: AsyncSession, coordinator_id: int) -> PendingReply | None:
-    """The question this coordinator is about to answer, if any."""
-    return await session.get(PendingReply, coordinator_id)
-
-
-async def cancel_reply(session: AsyncSession, coordinator_id: int) -> None:
-    """Forget a started reply."""
-    pending = await session.get(PendingReply, coordinator_id)
-    if pending is not None:
-        await session.delete(pending)
-        await session.commit()
-
-
 async def answer_question(
-    session: AsyncSession, *, coordinator_id: int, answer: str, now: datetime
+    session: AsyncSession, *, question_id: int, coordinator_id: int, answer: str, now: datetime
 ) -> ForwardedQuestion | None:
-    """Record the coordinator's answer to their pending question and clear the pending state.
-
-    None when nothing was pending or someone else answered first (the pending state is cleared
-    either way)."""
-    pending = await session.get(PendingReply, coordinator_id)
-    if pending is None:
-        return None
-    question = await session.get(ForwardedQuestion, pending.question_id)
-    await session.delete(pending)
+    """Record a coordinator's answer; None when the question is gone or was answered first
+    (the row is locked, so two coordinators answering at once cannot both win)."""
+    query = select(ForwardedQuestion).where(ForwardedQuestion.id == question_id)
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        query = query.with_for_update()
+    question = (await session.exec(query)).first()
     if question is None or question.status is not QuestionStatus.open:
-        await session.commit()
         return None
     question.status = QuestionStatus.answered
     question.answer = answer.strip()
     question.answered_by_id = coordinator_id
     question.answered_at = now
     session.add(question)
-    await session.commit()
-    await session.refresh(question)
     return question
 
 

@@ -1,1 +1,1 @@
-"""Messages to send outside a turn, claimed and delivered exactly once via the database."""
+"""Notices to people outside a turn: their kinds, the unit of work that queues them, the queue."""

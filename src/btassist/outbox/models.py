@@ -13,7 +13,8 @@ from btassist.db.types import UTCDateTime, utcnow
 
 
 class OutboxStatus(StrEnum):
-    """Delivery state; `sending` rows carry a claim that expires if their worker dies."""
+    """Delivery state; `sending` rows carry a claim (a lease the worker renews while it sends)
+    that expires if the worker dies."""
 
     pending = "pending"
     sending = "sending"
@@ -30,7 +31,7 @@ class OutboxMessage(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     person_id: int = Field(foreign_key="person.id", index=True, ondelete="CASCADE")
-    template: str = Field(max_length=60, description="which notification (see dialogs)")
+    kind: str = Field(max_length=60, description="a NoticeKind (outbox/notices.py)")
     params: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     dedupe_key: str = Field(max_length=200, unique=True)
     status: OutboxStatus = Field(

@@ -1,17 +1,22 @@
-"""Putting messages in the outbox and claiming them for delivery, exactly once across processes.
+"""Putting notices in the outbox and claiming them for delivery, once across processes.
 
-Rows are claimed by one UPDATE that marks them `sending` with an expiring claim: on PostgreSQL
-the candidate rows are picked with `FOR UPDATE SKIP LOCKED`, so concurrent dispatchers never take
-the same row; on SQLite the single UPDATE runs under the database's write lock. A claim left by
-a crashed process expires and the row is taken again.
+Rows are claimed by one UPDATE that marks them `sending` with a lease: on PostgreSQL the candidate
+rows are picked with `FOR UPDATE SKIP LOCKED`, so concurrent workers never take the same row; on
+SQLite the single UPDATE runs under the database's write lock. The worker renews the lease of the
+rows it is still sending (a message being retried keeps its claim); a lease left by a process
+that died expires and the row is taken again.
+
+The guarantee is at-least-once delivery with idempotency keys: a notice is queued once per key,
+and a duplicate can reach a person only for a message in flight when its process died.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import and_, func, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
@@ -20,43 +25,44 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from btassist.db.types import utcnow
 from btassist.outbox.models import OutboxMessage, OutboxStatus
 
-CLAIM_SECONDS = 120
+LEASE = timedelta(seconds=60)
+"""How long a claim lasts without renewal; the worker renews well before it runs out."""
 
 
 async def enqueue(
     session: AsyncSession,
     *,
     person_id: int,
-    template: str,
+    kind: str,
     params: dict[str, Any],
     dedupe_key: str,
     available_at: datetime | None = None,
-) -> None:
-    """Add a message unless one with the same dedupe key exists (re-runs send nothing twice)."""
+) -> bool:
+    """Add a message unless one with the same key exists; True when it was added."""
+    now = utcnow()
     values = {
         "person_id": person_id,
-        "template": template,
+        "kind": kind,
         "params": params,
         "dedupe_key": dedupe_key,
         "status": OutboxStatus.pending,
         "attempts": 0,
-        "available_at": available_at or utcnow(),
-        "created_at": utcnow(),
+        "available_at": available_at or now,
+        "created_at": now,
     }
     dialect = session.bind.dialect.name if session.bind else "sqlite"
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     statement = (
-        insert(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
+        insert(OutboxMessage)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(col(OutboxMessage.id))
     )
-    await session.exec(statement)
+    return (await session.exec(statement)).first() is not None
 
 
-async def claim(
-    session: AsyncSession, *, worker: str, limit: int, now: datetime | None = None
-) -> list[OutboxMessage]:
-    """Take up to `limit` due messages for this worker."""
-    now = now or utcnow()
-    due = or_(
+def _due(now: datetime) -> Any:
+    return or_(
         and_(
             col(OutboxMessage.status) == OutboxStatus.pending,
             col(OutboxMessage.available_at) <= now,
@@ -66,8 +72,18 @@ async def claim(
             col(OutboxMessage.claimed_until) < now,
         ),
     )
+
+
+async def claim(
+    session: AsyncSession, *, worker: str, limit: int, now: datetime
+) -> list[OutboxMessage]:
+    """Take up to `limit` due messages for this worker, oldest first."""
+    due = _due(now)
     candidates = (
-        select(OutboxMessage.id).where(due).order_by(col(OutboxMessage.available_at)).limit(limit)
+        select(OutboxMessage.id)
+        .where(due)
+        .order_by(col(OutboxMessage.available_at), col(OutboxMessage.id))
+        .limit(limit)
     )
     if session.bind is not None and session.bind.dialect.name == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)
@@ -77,12 +93,50 @@ async def claim(
         .values(
             status=OutboxStatus.sending,
             claimed_by=worker,
-            claimed_until=now + timedelta(seconds=CLAIM_SECONDS),
+            claimed_until=now + LEASE,
             attempts=OutboxMessage.attempts + 1,
         )
         .returning(OutboxMessage)
     )
-    return list(claimed.scalars().all())
+    return sorted(claimed.scalars().all(), key=lambda m: (m.available_at, m.id or 0))
+
+
+async def renew(
+    session: AsyncSession, *, worker: str, message_ids: Sequence[int], now: datetime
+) -> int:
+    """Extend this worker's claims on messages it is still sending; how many it still holds."""
+    if not message_ids:
+        return 0
+    result = await session.exec(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.id).in_(list(message_ids)),
+            col(OutboxMessage.claimed_by) == worker,
+            col(OutboxMessage.status) == OutboxStatus.sending,
+        )
+        .values(claimed_until=now + LEASE)
+    )
+    return int(result.rowcount or 0)
+
+
+async def release(session: AsyncSession, *, worker: str, message_ids: Sequence[int]) -> None:
+    """Give back claimed messages this worker will not send (shutdown): due again at once."""
+    if not message_ids:
+        return
+    await session.exec(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.id).in_(list(message_ids)),
+            col(OutboxMessage.claimed_by) == worker,
+            col(OutboxMessage.status) == OutboxStatus.sending,
+        )
+        .values(
+            status=OutboxStatus.pending,
+            claimed_by=None,
+            claimed_until=None,
+            attempts=OutboxMessage.attempts - 1,
+        )
+    )
 
 
 async def finish(
@@ -91,17 +145,25 @@ async def finish(
     message_id: int,
     worker: str,
     status: OutboxStatus,
+    now: datetime,
     error: str | None = None,
     retry_at: datetime | None = None,
 ) -> None:
     """Record the outcome of a claimed message (only the claiming worker may)."""
     values: dict[str, Any] = {"status": status, "claimed_until": None, "last_error": error}
     if status is OutboxStatus.sent:
-        values["sent_at"] = utcnow()
+        values["sent_at"] = now
     if retry_at is not None:
         values.update(status=OutboxStatus.pending, available_at=retry_at)
     await session.exec(
         update(OutboxMessage)
         .where(col(OutboxMessage.id) == message_id, col(OutboxMessage.claimed_by) == worker)
         .values(**values)
+    )
+
+
+async def due_count(session: AsyncSession, *, now: datetime) -> int:
+    """How many messages are waiting to be sent now (for waking a worker and for metrics)."""
+    return int(
+        (await session.exec(select(func.count()).select_from(OutboxMessage).where(_due(now)))).one()
     )

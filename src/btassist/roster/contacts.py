@@ -9,6 +9,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from btassist.db.engine import Database
 from btassist.roster.models import BTProgramme, Person, PersonRole, Placement, Role
 
 
@@ -129,3 +130,33 @@ async def trainees_of(session: AsyncSession, supervisor_id: int, today: date) ->
         Trainee(name=person.name, is_main_supervisor=main == supervisor_id, current=placement)
         for person, main, placement in rows
     ]
+
+
+@dataclass(frozen=True)
+class BTOverview:
+    """A doctor's BT period and placements."""
+
+    programme: BTProgramme
+    placements: list[PlacementLine]
+
+
+async def bt_overview(database: Database, doctor_id: int) -> BTOverview | None:
+    """A doctor's BT and placements; None when no BT is registered."""
+    async with database.session(write_lock=False) as session:
+        programme = await programme_of(session, doctor_id)
+        if programme is None:
+            return None
+        return BTOverview(programme, await placements_of(session, doctor_id))
+
+
+async def contacts_for(database: Database, person_id: int, today: date) -> list[Contact]:
+    """A person's contacts from the roster (empty for someone no longer there)."""
+    async with database.session(write_lock=False) as session:
+        person = await session.get(Person, person_id)
+        return [] if person is None else await contacts_of(session, person, today)
+
+
+async def supervised_by(database: Database, supervisor_id: int, today: date) -> list[Trainee]:
+    """`trainees_of` in a read-only transaction of its own."""
+    async with database.session(write_lock=False) as session:
+        return await trainees_of(session, supervisor_id, today)

@@ -3,15 +3,55 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 from sqlalchemy import bindparam
 from sqlmodel import col, func, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from btassist.common.language import Language
+from btassist.common.language import Language, language_for
+from btassist.db.engine import Database
 from btassist.db.types import utcnow
 from btassist.roster.models import Person, PersonRole, Role
 from btassist.roster.queries import PersonSummary
+
+COORDINATING = frozenset({Role.coordinator, Role.studierektor})
+
+
+@dataclass(frozen=True)
+class Actor:
+    """A roster person acting through the bot, and the language to answer them in."""
+
+    person_id: int
+    name: str
+    email: str
+    region: str
+    roles: frozenset[Role]
+    language: Language
+
+    def speaking(self, language: Language) -> Actor:
+        """The same person answered in another language."""
+        return replace(self, language=language)
+
+    @property
+    def coordinates(self) -> bool:
+        """A koordinator or studierektor: runs the region's BT rather than doing it."""
+        return bool(self.roles & COORDINATING)
+
+
+def actor_of(summary: PersonSummary, *, locale: str | None = None) -> Actor:
+    """The actor for a roster summary; the stored language wins over the Teams locale."""
+    person = summary.person
+    assert person.id is not None
+    return Actor(
+        person_id=person.id,
+        name=person.name,
+        email=person.email,
+        region=person.region_code,
+        roles=summary.roles,
+        language=language_for(person.language, locale),
+    )
+
 
 # find_person runs on every turn: one query for the person and their roles, built once (building
 # a statement costs more than SQLite takes to run it).
@@ -98,3 +138,17 @@ async def person_by_id(session: AsyncSession, person_id: int) -> PersonSummary |
         await session.exec(select(PersonRole.role).where(PersonRole.person_id == person_id))
     ).all()
     return PersonSummary(person=person, roles=frozenset(Role(r) for r in roles), programme=None)
+
+
+async def switch_language(database: Database, *, person_id: int, language: Language) -> None:
+    """Remember the language a person asked for (it wins over the Teams locale from now on)."""
+    async with database.session() as session:
+        await set_language(session, person_id=person_id, language=language)
+
+
+async def actor_by_id(database: Database, person_id: int) -> Actor | None:
+    """An active roster person as an actor (no Teams locale: their stored language, else
+    Swedish), for messages sent outside a turn."""
+    async with database.session(write_lock=False) as session:
+        found = await person_by_id(session, person_id)
+    return None if found is None else actor_of(found)

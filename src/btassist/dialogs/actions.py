@@ -1,0 +1,279 @@
+"""Typed actions: what a person asks the bot to do, by typing or by clicking a card button.
+
+Every button carries one of these models as its data (`verb` names the model), and typed
+requests are turned into the same models, so a flow handles one action however it arrived.
+Data that does not parse — a string where an id belongs, a number too large for the database, a
+missing field, a button from an older release — is refused before any flow runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+
+from btassist.common.ids import Id
+from btassist.roster.models import Role
+
+COORDINATORS = frozenset({Role.coordinator, Role.studierektor})
+DOCTORS = frozenset({Role.doctor})
+SUPERVISORS = frozenset({Role.supervisor})
+
+Query = Annotated[str, Field(max_length=200)]
+Question = Annotated[str, Field(max_length=500)]
+EntryId = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[a-z0-9][a-z0-9-]*$")]
+
+
+class Verb(StrEnum):
+    """Every action's name: the `verb` in a button's data."""
+
+    help = "help"
+    courses = "courses"
+    my_courses = "my_courses"
+    course = "course"
+    enrol = "enrol"
+    withdraw = "withdraw"
+    report_done = "report_done"
+    participants = "participants"
+    attendance_form = "attendance_form"
+    attendance = "attendance"
+    calendar = "calendar"
+    calendar_link = "calendar_link"
+    assessments = "assessments"
+    ask = "ask"
+    my_trainees = "my_trainees"
+    broadcast = "broadcast"
+    reports = "reports"
+    faq_topic = "faq_topic"
+    faq_vote = "faq_vote"
+    faq_forward = "faq_forward"
+    faq_reply = "faq_reply"
+    english = "english"
+    swedish = "swedish"
+    confirm = "confirm"
+    cancel = "cancel"
+
+
+class Action(BaseModel):
+    """One request to the bot. `roles` limits who may ask (None: everyone on the roster);
+    `flow` names the conversation flow a button belongs to, so clicking it keeps that flow's
+    waiting step (any other click leaves it)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+    roles: ClassVar[frozenset[Role] | None] = None
+    flow: ClassVar[str | None] = None
+    verb: Verb
+
+    def allowed(self, roles: frozenset[Role]) -> bool:
+        """Whether someone holding `roles` may ask for this."""
+        return self.roles is None or bool(self.roles & roles)
+
+    def data(self) -> dict[str, Any]:
+        """The button data that comes back as this action."""
+        return self.model_dump(mode="json", exclude_defaults=False)
+
+
+class Help(Action):
+    verb: Literal[Verb.help] = Verb.help
+
+
+class Courses(Action):
+    verb: Literal[Verb.courses] = Verb.courses
+
+
+class MyCourses(Action):
+    verb: Literal[Verb.my_courses] = Verb.my_courses
+
+
+class ShowCourse(Action):
+    """A course's card, by id (a button) or by what someone typed ("kurs stas")."""
+
+    verb: Literal[Verb.course] = Verb.course
+    course_id: Id | None = None
+    query: Query = ""
+
+
+class Enrol(Action):
+    roles = DOCTORS
+    verb: Literal[Verb.enrol] = Verb.enrol
+    session_id: Id
+    confirmed: bool = False  # the doctor saw the clashes and enrols anyway
+
+
+class Withdraw(Action):
+    roles = DOCTORS
+    verb: Literal[Verb.withdraw] = Verb.withdraw
+    session_id: Id
+
+
+class ReportDone(Action):
+    roles = DOCTORS
+    verb: Literal[Verb.report_done] = Verb.report_done
+    course_id: Id
+
+
+class Participants(Action):
+    roles = COORDINATORS
+    verb: Literal[Verb.participants] = Verb.participants
+    course_id: Id | None = None
+    query: Query = ""
+
+
+class AttendanceForm(Action):
+    roles = COORDINATORS
+    verb: Literal[Verb.attendance_form] = Verb.attendance_form
+    session_id: Id
+
+
+PRESENT = "present_"
+"""Toggle inputs of the attendance card are named `present_<doctor id>`."""
+
+
+class SaveAttendance(Action):
+    """The attendance card's save button, with the ids whose toggles were on."""
+
+    roles = COORDINATORS
+    verb: Literal[Verb.attendance] = Verb.attendance
+    session_id: Id
+    present: list[Id] = Field(default_factory=list, max_length=1000)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _toggles(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping) or "present" in data:
+            return data
+        ticked = [
+            key.removeprefix(PRESENT)
+            for key, value in data.items()
+            if isinstance(key, str) and key.startswith(PRESENT) and str(value).lower() == "true"
+        ]
+        return {**data, "present": ticked}
+
+
+class Calendar(Action):
+    verb: Literal[Verb.calendar] = Verb.calendar
+
+
+class NewCalendarLink(Action):
+    """A new personal feed link; the old one stops working, so it is confirmed first."""
+
+    verb: Literal[Verb.calendar_link] = Verb.calendar_link
+    confirmed: bool = False
+
+
+class Assessments(Action):
+    verb: Literal[Verb.assessments] = Verb.assessments
+
+
+class Ask(Action):
+    verb: Literal[Verb.ask] = Verb.ask
+
+
+class MyTrainees(Action):
+    roles = SUPERVISORS
+    verb: Literal[Verb.my_trainees] = Verb.my_trainees
+
+
+class Broadcast(Action):
+    roles = COORDINATORS
+    verb: Literal[Verb.broadcast] = Verb.broadcast
+
+
+class Reports(Action):
+    roles = COORDINATORS
+    verb: Literal[Verb.reports] = Verb.reports
+
+
+class FaqTopic(Action):
+    """A suggested FAQ topic was clicked."""
+
+    verb: Literal[Verb.faq_topic] = Verb.faq_topic
+    entry: EntryId
+    q: Question = ""
+
+
+class FaqVote(Action):
+    verb: Literal[Verb.faq_vote] = Verb.faq_vote
+    entry: EntryId
+    helpful: bool
+    q: Question = ""
+
+
+class FaqForward(Action):
+    """ "Fråga en person": send the question to the region's coordinators."""
+
+    verb: Literal[Verb.faq_forward] = Verb.faq_forward
+    q: Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class FaqReply(Action):
+    """A coordinator's "Svara" on a forwarded question: their next message is the answer."""
+
+    roles = COORDINATORS
+    flow = "faq_reply"
+    verb: Literal[Verb.faq_reply] = Verb.faq_reply
+    question_id: Id
+
+
+class English(Action):
+    verb: Literal[Verb.english] = Verb.english
+
+
+class Swedish(Action):
+    verb: Literal[Verb.swedish] = Verb.swedish
+
+
+class Confirm(Action):
+    """ "Ja": go ahead with what the person was asked to confirm (kept in conversation state);
+    the nonce ties the button to the question it was shown with."""
+
+    flow = "confirm"
+    verb: Literal[Verb.confirm] = Verb.confirm
+    nonce: Annotated[str, Field(min_length=8, max_length=16, pattern=r"^[0-9a-f]+$")]
+
+
+class Cancel(Action):
+    """ "Avbryt": leave whatever the bot was waiting for."""
+
+    verb: Literal[Verb.cancel] = Verb.cancel
+
+
+AnyAction = Annotated[
+    Help
+    | Courses
+    | MyCourses
+    | ShowCourse
+    | Enrol
+    | Withdraw
+    | ReportDone
+    | Participants
+    | AttendanceForm
+    | SaveAttendance
+    | Calendar
+    | NewCalendarLink
+    | Assessments
+    | Ask
+    | MyTrainees
+    | Broadcast
+    | Reports
+    | FaqTopic
+    | FaqVote
+    | FaqForward
+    | FaqReply
+    | English
+    | Swedish
+    | Confirm
+    | Cancel,
+    Field(discriminator="verb"),
+]
+_ACTIONS: TypeAdapter[AnyAction] = TypeAdapter(AnyAction)
+
+
+def parse_action(data: Mapping[str, Any]) -> Action | None:
+    """The action a button's data stands for; None when it cannot be one of this release's."""
+    try:
+        return _ACTIONS.validate_python(dict(data))
+    except ValidationError:
+        return None
