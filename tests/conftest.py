@@ -61,6 +61,14 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
+def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
+    """A fresh migrated SQLite file, for tests whose subject does not depend on the database
+    (input checks, auth, retries, rendering): they run once, not once per backend. A module
+    opts in with `db_url = sqlite_only`."""
+    return fresh_sqlite(sqlite_template, tmp_path)
+
+
+@pytest.fixture
 async def db(db_url: str) -> AsyncIterator[Database]:
     """A `Database` on `db_url`, disposed after the test."""
     database = Database(db_url)

@@ -19,6 +19,13 @@ from tests.support.openid import (
 )
 from tests.support.snapshots import snapshot
 
+
+@pytest.fixture
+def db_url(sqlite_url: str) -> str:
+    """What these tests check does not depend on the database: they run on SQLite only."""
+    return sqlite_url
+
+
 APP_ID = "11111111-2222-4333-8444-555555555555"
 
 

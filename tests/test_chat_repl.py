@@ -11,6 +11,7 @@ from typing import Any
 
 import aiohttp
 import pexpect
+import pytest
 from rich.console import Console
 
 from btassist.app import DATABASE
@@ -23,6 +24,13 @@ from btassist.localchat.repl import ChatOptions, Conversation
 from btassist.roster.queries import list_people
 from tests.support.bot import AMIR, RunningBot
 from tests.support.processes import free_port
+
+
+@pytest.fixture
+def db_url(sqlite_url: str) -> str:
+    """What these tests check does not depend on the database: they run on SQLite only."""
+    return sqlite_url
+
 
 REPO = Path(__file__).resolve().parents[1]
 TIMEOUT = 30  # seconds for any one expected output: starting the app migrates a fresh database

@@ -16,6 +16,12 @@ from tests.support.bot import AMIR, RunningBot, local_settings, running_bot
 from tests.support.snapshots import snapshot
 
 
+@pytest.fixture
+def db_url(sqlite_url: str) -> str:
+    """What these tests check does not depend on the database: they run on SQLite only."""
+    return sqlite_url
+
+
 async def _post(bot: RunningBot, body: bytes, content_type: str | None) -> tuple[int, str]:
     headers = {"Content-Type": content_type} if content_type else {}
     async with (

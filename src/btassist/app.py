@@ -12,7 +12,6 @@ from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from btassist.bot.adapter import MAX_BODY_BYTES
-from btassist.bot.proactive import ProactiveSender
 from btassist.bot.runtime import BotRuntime, build_runtime
 from btassist.calendar.http import FEEDS, FeedService, calendar_routes
 from btassist.courses.importer import ensure_catalogue
@@ -29,7 +28,6 @@ log = logging.getLogger(__name__)
 SETTINGS = web.AppKey("settings", Settings)
 DATABASE = web.AppKey("database", Database)
 RUNTIME = web.AppKey("runtime", BotRuntime)
-SENDER = web.AppKey("sender", ProactiveSender)
 FAQ = web.AppKey("faq", FaqStore)
 
 LOCAL_MODE_BANNER = (
@@ -99,7 +97,6 @@ def _service_context(
             database, zone=settings.zone, public_url=settings.public_url, clock=clock or utcnow
         )
         app[RUNTIME] = runtime
-        app[SENDER] = runtime.sender
         app[FAQ] = faq
         faq_watcher = FaqWatcher(faq, interval=settings.faq_reload_interval)
         faq_watcher.start()

@@ -89,22 +89,21 @@ class OutboxWorker:
         """Stop claiming, let sends in flight finish (up to `patience` s), give back the rest."""
         self._stopping = True
         self._wake.set()
-        if self._loop is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._loop
         if self._in_flight:
             await asyncio.wait(list(self._in_flight.values()), timeout=patience)
-        unfinished = list(self._in_flight)
-        for task in self._in_flight.values():
+        unfinished = dict(self._in_flight)
+        for task in unfinished.values():
             task.cancel()
+        await asyncio.gather(*unfinished.values(), return_exceptions=True)
         if unfinished:
             async with self._database.session() as session:
-                await release(session, worker=self.name, message_ids=unfinished)
+                await release(session, worker=self.name, message_ids=list(unfinished))
             log.warning("outbox worker gave back %d unfinished notices", len(unfinished))
-        if self._renewer is not None:
-            self._renewer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._renewer
+        for task in (self._loop, self._renewer):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
     async def _run(self) -> None:
         while not self._stopping:
@@ -121,14 +120,23 @@ class OutboxWorker:
     async def _renew_leases(self) -> None:
         while True:
             await asyncio.sleep(RENEW_EVERY)
-            ids = list(self._in_flight)
-            if not ids:
-                continue
             try:
-                async with self._database.session() as session:
-                    await renew(session, worker=self.name, message_ids=ids, now=self.context.now())
+                await self.renew_leases()
             except Exception:
                 log.exception("renewing outbox leases failed")
+
+    async def renew_leases(self) -> int:
+        """Extend the lease of every notice this worker is sending; how many it still holds."""
+        ids = list(self._in_flight)
+        if not ids:
+            return 0
+        async with self._database.session() as session:
+            return await renew(session, worker=self.name, message_ids=ids, now=self.context.now())
+
+    @property
+    def in_flight(self) -> int:
+        """Notices being sent right now."""
+        return len(self._in_flight)
 
     # --- delivery -----------------------------------------------------------------------------
 

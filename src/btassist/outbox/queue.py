@@ -87,9 +87,13 @@ async def claim(
     )
     if session.bind is not None and session.bind.dialect.name == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)
+    # A CTE is evaluated once. As a plain `IN (subquery)` PostgreSQL may rescan the locking
+    # subquery, and each rescan skips the rows it just locked and takes the next ones, so one
+    # claim could take the whole queue.
+    chosen = candidates.cte("chosen")
     claimed = await session.exec(
         update(OutboxMessage)
-        .where(col(OutboxMessage.id).in_(candidates.scalar_subquery()), due)
+        .where(col(OutboxMessage.id).in_(select(chosen.c.id)), due)
         .values(
             status=OutboxStatus.sending,
             claimed_by=worker,
