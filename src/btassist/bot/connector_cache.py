@@ -37,12 +37,17 @@ def _app_id(claims_identity: ClaimsIdentity) -> str | None:
 
 
 def without_msrest_retries(client: Any) -> Any:
-    """Make every request one attempt with a readable status (mutated in place on purpose:
-    the session's HTTP adapters hold this very Retry object)."""
-    policy = client.config.retry_policy.policy
-    policy.total = policy.connect = policy.read = 0
-    policy.raise_on_status = False
-    policy.respect_retry_after_header = False
+    """Make every request one attempt with a readable status: our proactive sender retries.
+
+    msrest hands its urllib3 `Retry` object itself to each requests session it makes (one per
+    executor thread), so changing it in place reaches sessions made before and after; without
+    this a failed GET is tried four times over ~5 s and surfaces as a status-less RetryError.
+    tests/test_connector_cache.py fails if msrest stops working this way.
+    """
+    retry_policy = client.config.retry_policy
+    retry_policy.retries = 0  # msrest's setter: total, connect and read attempts
+    retry_policy.policy.raise_on_status = False  # urllib3: hand back the 503, not RetryError
+    retry_policy.policy.respect_retry_after_header = False
     client.config.connection.timeout = CLIENT_TIMEOUT_SECONDS
     return client
 
