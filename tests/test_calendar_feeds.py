@@ -610,6 +610,26 @@ async def test_the_confirmation_cards_session_link_and_unknown_feeds(
 # Pieces -------------------------------------------------------------------------------------
 
 
+def test_the_cache_keeps_the_newest_body_of_each_feed_within_its_byte_budget() -> None:
+    from btassist.calendar.http import CachedFeed, FeedCache
+
+    def body(etag: str, size: int) -> CachedFeed:
+        return CachedFeed(etag=etag, body=b"x" * size, gzipped=b"")
+
+    cache = FeedCache(max_bytes=100)
+    cache.put(("a",), body("a1", 40))
+    cache.put(("b",), body("b1", 40))
+    assert cache.get(("a",), "a1") is not None  # now the most recently used
+    assert cache.get(("a",), "a0") is None  # another version is not served
+    cache.put(("c",), body("c1", 40))  # over budget: "b" goes, the least recently used
+    assert [cache.get((k,), f"{k}1") is not None for k in "abc"] == [True, False, True]
+    cache.put(("a",), body("a2", 101))  # too big to keep, and the old version is stale
+    assert cache.get(("a",), "a1") is None
+    assert cache.get(("a",), "a2") is None
+    cache.clear()
+    assert cache.get(("c",), "c1") is None
+
+
 def test_render_writes_exactly_what_icalendar_writes() -> None:
     from btassist.calendar.ical import (
         CalendarHeader,
