@@ -26,6 +26,7 @@ from btassist.calendar.http import FeedAccessLogger, redact_path
 from btassist.calendar.models import FeedToken
 from btassist.courses.enrolment import cancel_session, enrol
 from btassist.courses.models import Course, CourseKind, CourseSession, Recurrence, SessionSkip
+from btassist.courses.schedule import occurrences
 from btassist.db.engine import Database
 from btassist.localchat.client import BotReply, ChatClient
 from btassist.localchat.loopback import serving
@@ -338,6 +339,9 @@ async def test_daylight_saving_sundays_and_a_weekly_series_across_them(
             datetime(2027, 3, 24, 12, 0, tzinfo=UTC),
             datetime(2027, 4, 7, 11, 0, tzinfo=UTC),  # 13:00 CEST; 31 March is skipped
         ]
+        # What calendars expand is what the rest of the service takes the series to be.
+        known = occurrences(weekly, STOCKHOLM, {date(2027, 3, 31)})
+        assert sorted(e["DTSTART"].dt for e in series) == [start for start, _ in known]
         vseries = {e.uid.value: e for e in vobject.readOne(body.decode()).vevent_list}
         starts = vseries[f"session-{weekly.id}@127.0.0.1"].getrruleset(addRDate=True)
         assert [s.astimezone(UTC) for s in starts] == sorted(
@@ -349,19 +353,67 @@ def test_vtimezone_changes_at_the_local_time_before_each_change() -> None:
     from btassist.calendar.ical import vtimezone
 
     zone = icalendar.Timezone.from_ical(vtimezone(STOCKHOLM, 2026, 2027).to_ical())
-    observances = {c.name: c for c in zone.subcomponents}
-    summer, winter = observances["DAYLIGHT"], observances["STANDARD"]
+    onsets = {
+        (c.name, c.TZOFFSETFROM.seconds // 3600, c.TZOFFSETTO.seconds // 3600): [
+            c.DTSTART,
+            *(d for d, _ in c.rdates),
+        ]
+        for c in [*zone.standard, *zone.daylight]
+    }
     # RFC 5545 §3.6.5: DTSTART is local time read with TZOFFSETFROM (01:00 UTC both times).
-    assert summer["DTSTART"].dt == datetime(2026, 3, 29, 2, 0)
-    assert winter["DTSTART"].dt == datetime(2026, 10, 25, 3, 0)
-    assert (summer["RRULE"]["BYDAY"], summer["RRULE"]["BYMONTH"]) == (["-1SU"], [3])
-    assert (winter["RRULE"]["BYDAY"], winter["RRULE"]["BYMONTH"]) == (["-1SU"], [10])
-    # Read back as a tzinfo, it agrees with the tz database through both changes of a year.
-    tz = zone.to_tz()
-    hour = datetime(2027, 1, 1, tzinfo=UTC)
-    while hour < datetime(2028, 1, 1, tzinfo=UTC):
-        assert hour.astimezone(tz).utcoffset() == hour.astimezone(STOCKHOLM).utcoffset(), hour
-        hour += timedelta(minutes=30)
+    assert onsets == {
+        ("STANDARD", 1, 1): [datetime(2026, 1, 1)],
+        ("DAYLIGHT", 1, 2): [datetime(2026, 3, 29, 2), datetime(2027, 3, 28, 2)],
+        ("STANDARD", 2, 1): [datetime(2026, 10, 25, 3), datetime(2027, 10, 31, 3)],
+    }
+    # Read back as a tzinfo under a name icalendar cannot look up, it agrees with the tz
+    # database through both changes of a year.
+    renamed = vtimezone(STOCKHOLM, 2026, 2027).to_ical().replace(b"Europe/Stockholm", b"BT-Read")
+    tz = icalendar.Timezone.from_ical(renamed).to_tz()
+    instant = datetime(2027, 1, 1, tzinfo=UTC)
+    while instant < datetime(2028, 1, 1, tzinfo=UTC):
+        assert instant.astimezone(tz).utcoffset() == instant.astimezone(STOCKHOLM).utcoffset()
+        instant += timedelta(minutes=30)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Europe/Stockholm",
+        "America/New_York",
+        "America/Santiago",  # southern summer
+        "Australia/Lord_Howe",  # a half-hour change
+        "Europe/Dublin",  # "negative" summer time: winter is the DST period in tzdata
+    ],
+)
+def test_vtimezone_read_as_rfc_5545_says_matches_the_tz_database(name: str) -> None:
+    from btassist.calendar.ical import vtimezone
+
+    zone = ZoneInfo(name)
+    written = vtimezone(zone, 2025, 2027)
+    changes = sorted(
+        ((onset - c.TZOFFSETFROM).replace(tzinfo=UTC), c.TZOFFSETTO)
+        for c in [*written.standard, *written.daylight]
+        for onset in (c.DTSTART, *(d for d, _ in c.rdates))
+    )
+    instant = datetime(2025, 1, 1, 12, tzinfo=UTC)
+    while instant < datetime(2028, 1, 1, tzinfo=UTC):
+        offset = [to for at, to in changes if at <= instant][-1]
+        assert offset == instant.astimezone(zone).utcoffset(), instant
+        instant += timedelta(minutes=30)
+
+
+def test_icalendar_still_writes_spring_onsets_after_the_change() -> None:
+    """`calendar.ical.vtimezone` moves these back by the jump (to 02:00). When this fails,
+    icalendar writes onsets differently: change or drop that correction."""
+    written = icalendar.Timezone.from_tzinfo(
+        STOCKHOLM, first_date=date(2026, 1, 1), last_date=date(2027, 1, 1)
+    )
+    assert [(c.name, c.DTSTART) for c in written.subcomponents] == [
+        ("STANDARD", datetime(2026, 1, 1)),
+        ("DAYLIGHT", datetime(2026, 3, 29, 3)),  # RFC 5545: 02:00, read with TZOFFSETFROM
+        ("STANDARD", datetime(2026, 10, 25, 3)),  # right: the clock goes back at 03:00 CEST
+    ]
 
 
 # Changes ------------------------------------------------------------------------------------
@@ -556,6 +608,26 @@ async def test_the_confirmation_cards_session_link_and_unknown_feeds(
 
 
 # Pieces -------------------------------------------------------------------------------------
+
+
+def test_the_cache_keeps_the_newest_body_of_each_feed_within_its_byte_budget() -> None:
+    from btassist.calendar.http import CachedFeed, FeedCache
+
+    def body(etag: str, size: int) -> CachedFeed:
+        return CachedFeed(etag=etag, body=b"x" * size, gzipped=b"")
+
+    cache = FeedCache(max_bytes=100)
+    cache.put(("a",), body("a1", 40))
+    cache.put(("b",), body("b1", 40))
+    assert cache.get(("a",), "a1") is not None  # now the most recently used
+    assert cache.get(("a",), "a0") is None  # another version is not served
+    cache.put(("c",), body("c1", 40))  # over budget: "b" goes, the least recently used
+    assert [cache.get((k,), f"{k}1") is not None for k in "abc"] == [True, False, True]
+    cache.put(("a",), body("a2", 101))  # too big to keep, and the old version is stale
+    assert cache.get(("a",), "a1") is None
+    assert cache.get(("a",), "a2") is None
+    cache.clear()
+    assert cache.get(("c",), "c1") is None
 
 
 def test_render_writes_exactly_what_icalendar_writes() -> None:

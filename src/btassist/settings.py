@@ -54,6 +54,12 @@ class Settings(BaseSettings):
     send_concurrency: int = Field(
         32, ge=1, le=1000, description="Proactive sends in flight at once per process."
     )
+    signing_keys_timeout: float = Field(
+        10.0,
+        gt=0,
+        description="Seconds to wait for the channel's token-signing keys (OpenID metadata and "
+        "JWKS); meanwhile cached keys stay in use, and without any a request gets 401.",
+    )
 
     APP_ID: str = Field("", validation_alias=AliasChoices("MicrosoftAppId", "APP_ID"))
     app_password: SecretStr = Field(

@@ -1,7 +1,8 @@
 """A loopback OpenID issuer for Bot Framework tokens, so the SDK's real JWT validation runs.
 
-The metadata and keys are served from a thread: botbuilder fetches them with a blocking
-`requests.get` on the event loop, which would deadlock against a server on that same loop.
+The metadata and keys are served from threads, so a test can make the metadata endpoint fail or
+hang (until `serve()`, at most `HANG_LIMIT` seconds) without touching the event loop under test,
+and rotate the signing key.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, NamedTuple
 
 import jwt
 from botframework.connector.auth import (
@@ -34,14 +36,44 @@ def new_key() -> rsa.RSAPrivateKey:
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
+HANG_LIMIT = 10.0  # seconds a hanging endpoint holds a request at most
+
+
+class Asked(NamedTuple):
+    """One request the issuer answered."""
+
+    path: str
+    user_agent: str
+
+    @property
+    def metadata(self) -> bool:
+        """A request for the OpenID metadata (the first of a fetch)."""
+        return self.path.endswith("/.well-known/openid-configuration")
+
+
+class Mode(StrEnum):
+    """How the metadata endpoint answers."""
+
+    serve = "serve"
+    fail = "fail"  # HTTP 503
+    hang = "hang"  # no answer until `release()`
+
+
+def _jwk(key: rsa.RSAPrivateKey, kid: str) -> dict[str, Any]:
+    jwk: dict[str, Any] = json.loads(RSAAlgorithm.to_jwk(key.public_key()))
+    jwk.update({"kid": kid, "use": "sig", "alg": "RS256", "endorsements": ["msteams"]})
+    return jwk
+
+
 class OpenIdIssuer:
-    """Serves `/.well-known/openid-configuration` and `/keys` for one signing key."""
+    """Serves `/.well-known/openid-configuration` and `/keys` for its signing key."""
 
     def __init__(self, key: rsa.RSAPrivateKey, kid: str = "test-key-1") -> None:
         self.key, self.kid = key, kid
-        jwk = json.loads(RSAAlgorithm.to_jwk(key.public_key()))
-        jwk.update({"kid": kid, "use": "sig", "alg": "RS256", "endorsements": ["msteams"]})
-        keys = {"keys": [jwk]}
+        self.keys = {"keys": [_jwk(key, kid)]}
+        self.mode = Mode.serve
+        self.requests: list[Asked] = []  # in order
+        self._released = threading.Event()
         issuer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -49,14 +81,22 @@ class OpenIdIssuer:
                 pass
 
             def do_GET(self) -> None:
+                issuer.requests.append(Asked(self.path, self.headers.get("User-Agent", "")))
                 if self.path.endswith("/.well-known/openid-configuration"):
+                    if issuer.mode is Mode.hang:
+                        issuer._released.wait(HANG_LIMIT)
+                    if issuer.mode is not Mode.serve:
+                        self.send_response(503)
+                        self.send_header("Content-Length", "0")
+                        self.end_headers()
+                        return
                     body: dict[str, Any] = {
                         "issuer": BOT_FRAMEWORK_ISSUER,
                         "jwks_uri": f"{issuer.base_url}/keys",
                         "id_token_signing_alg_values_supported": ["RS256"],
                     }
                 elif self.path == "/keys":
-                    body = keys
+                    body = issuer.keys
                 else:
                     self.send_response(404)
                     self.end_headers()
@@ -70,8 +110,29 @@ class OpenIdIssuer:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self.thread.start()
+
+    def rotate(self, key: rsa.RSAPrivateKey, kid: str) -> None:
+        """Sign with a new key from now on, publishing it next to the old one."""
+        self.key, self.kid = key, kid
+        self.keys = {"keys": [*self.keys["keys"], _jwk(key, kid)]}
+
+    def hang(self) -> None:
+        """Hold metadata requests until `serve()` or `close()` (then they get 503)."""
+        self._released.clear()
+        self.mode = Mode.hang
+
+    def fail(self) -> None:
+        """Answer metadata requests with 503."""
+        self.mode = Mode.fail
+
+    def serve(self) -> None:
+        """Answer normally again, and let requests held by `hang()` go."""
+        self.mode = Mode.serve
+        self._released.set()
 
     @property
     def metadata_url(self) -> str:
@@ -102,6 +163,7 @@ class OpenIdIssuer:
 
     def close(self) -> None:
         """Stop serving."""
+        self._released.set()
         self.server.shutdown()
         self.server.server_close()
 

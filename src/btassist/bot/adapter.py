@@ -3,7 +3,8 @@
 botbuilder's `CloudAdapter.process` turns only `PermissionError` into 401: a forged or expired
 token, an unknown key id or unreachable signing keys escape as other exceptions (500). So this
 adapter checks the request itself, authenticates first and maps *any* authentication failure to
-401, and only then runs the turn.
+401, and only then runs the turn. The channel's signing keys come from our own `SigningKeys`
+(fetched with a time limit, off the event loop's path), not from botbuilder's blocking fetch.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from botframework.connector.auth import ServiceClientCredentialsFactory
 from msrest.serialization import Model
 
 from btassist.bot.connector_cache import CachingBotFrameworkAuthentication
+from btassist.bot.signing_keys import SigningKeys
 from btassist.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -44,6 +46,11 @@ class BTAdapter(CloudAdapter):  # type: ignore[misc]
         )
         super().__init__(CachingBotFrameworkAuthentication(auth))
         self.allowed_tenants = settings.allowed_tenants
+        self.signing_keys = SigningKeys(timeout=settings.signing_keys_timeout).install()
+
+    async def close(self) -> None:
+        """Stop key fetches under way; call when the app shuts down."""
+        await self.signing_keys.close()
 
     async def process(self, request: web.Request, bot: Bot) -> web.Response:
         """Handle one POST /api/messages."""

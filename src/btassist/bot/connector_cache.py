@@ -11,7 +11,6 @@ where `requests` would re-read them on every call.
 from __future__ import annotations
 
 import os
-from collections import OrderedDict
 from typing import Any
 
 from botbuilder.schema import Activity
@@ -23,6 +22,7 @@ from botframework.connector.auth import (
     ConnectorFactory,
     UserTokenClient,
 )
+from cachetools import LRUCache
 from requests.utils import get_environ_proxies
 
 CLIENT_TIMEOUT_SECONDS = 30.0  # msrest's default is 100 s
@@ -37,12 +37,17 @@ def _app_id(claims_identity: ClaimsIdentity) -> str | None:
 
 
 def without_msrest_retries(client: Any) -> Any:
-    """Make every request one attempt with a readable status (mutated in place on purpose:
-    the session's HTTP adapters hold this very Retry object)."""
-    policy = client.config.retry_policy.policy
-    policy.total = policy.connect = policy.read = 0
-    policy.raise_on_status = False
-    policy.respect_retry_after_header = False
+    """Make every request one attempt with a readable status: our proactive sender retries.
+
+    msrest hands its urllib3 `Retry` object itself to each requests session it makes (one per
+    executor thread), so changing it in place reaches sessions made before and after; without
+    this a failed GET is tried four times over ~5 s and surfaces as a status-less RetryError.
+    tests/test_connector_cache.py fails if msrest stops working this way.
+    """
+    retry_policy = client.config.retry_policy
+    retry_policy.retries = 0  # msrest's setter: total, connect and read attempts
+    retry_policy.policy.raise_on_status = False  # urllib3: hand back the 503, not RetryError
+    retry_policy.policy.respect_retry_after_header = False
     client.config.connection.timeout = CLIENT_TIMEOUT_SECONDS
     return client
 
@@ -66,28 +71,13 @@ def with_environment_resolved(client: Any, service_url: str) -> Any:
     return client
 
 
-class _Lru(OrderedDict[Any, Any]):
-    def __init__(self, size: int) -> None:
-        super().__init__()
-        self.size = size
-
-    def find(self, key: Any) -> Any:
-        value = self.get(key)
-        if value is not None:
-            self.move_to_end(key)
-        return value
-
-    def keep(self, key: Any, value: Any) -> Any:
-        self[key] = value
-        self.move_to_end(key)
-        while len(self) > self.size:
-            self.popitem(last=False)
-        return value
-
-
 class _CachingConnectorFactory(ConnectorFactory):  # type: ignore[misc]
     def __init__(
-        self, inner: ConnectorFactory, cache: _Lru, app_id: str | None, default_audience: str
+        self,
+        inner: ConnectorFactory,
+        cache: LRUCache[Any, Any],
+        app_id: str | None,
+        default_audience: str,
     ) -> None:
         self._inner, self._cache = inner, cache
         self._app_id, self._default_audience = app_id, default_audience
@@ -95,11 +85,11 @@ class _CachingConnectorFactory(ConnectorFactory):  # type: ignore[misc]
     async def create(self, service_url: str, audience: str | None = None) -> Any:
         # Inbound turns pass the audience, proactive ones None: normalise so both share a client.
         key = (service_url, self._app_id, audience or self._default_audience)
-        client = self._cache.find(key)
+        client = self._cache.get(key)
         if client is None:
             client = await self._inner.create(service_url, audience)
             client = with_environment_resolved(without_msrest_retries(client), service_url)
-            self._cache.keep(key, client)
+            self._cache[key] = client
         return client
 
 
@@ -108,8 +98,8 @@ class CachingBotFrameworkAuthentication(BotFrameworkAuthentication):  # type: ig
 
     def __init__(self, inner: BotFrameworkAuthentication, size: int = 64) -> None:
         self._inner = inner
-        self._connectors = _Lru(size)
-        self._token_clients = _Lru(size)
+        self._connectors: LRUCache[Any, Any] = LRUCache(size)
+        self._token_clients: LRUCache[Any, Any] = LRUCache(size)
 
     def _caching(self, factory: ConnectorFactory, claims: ClaimsIdentity) -> ConnectorFactory:
         return _CachingConnectorFactory(
@@ -136,11 +126,10 @@ class CachingBotFrameworkAuthentication(BotFrameworkAuthentication):  # type: ig
 
     async def create_user_token_client(self, claims_identity: ClaimsIdentity) -> UserTokenClient:
         key = _app_id(claims_identity)
-        client = self._token_clients.find(key)
+        client = self._token_clients.get(key)
         if client is None:
-            client = self._token_clients.keep(
-                key, await self._inner.create_user_token_client(claims_identity)
-            )
+            client = await self._inner.create_user_token_client(claims_identity)
+            self._token_clients[key] = client
         return client
 
     def create_bot_framework_client(self) -> Any:

@@ -13,7 +13,6 @@ import gzip
 import hashlib
 import logging
 import re
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from aiohttp.web_log import AccessLogger
+from cachetools import LRUCache
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from btassist.calendar.feeds import (
@@ -74,30 +74,21 @@ class FeedCache:
 
     def __init__(self, max_bytes: int = CACHE_BYTES) -> None:
         self.max_bytes = max_bytes
-        self._entries: OrderedDict[tuple[object, ...], CachedFeed] = OrderedDict()
-        self._bytes = 0
+        self._entries: LRUCache[tuple[object, ...], CachedFeed] = LRUCache(
+            max_bytes, getsizeof=lambda entry: entry.size
+        )
         self._building: dict[tuple[tuple[object, ...], str], asyncio.Future[CachedFeed]] = {}
 
     def get(self, key: tuple[object, ...], etag: str) -> CachedFeed | None:
         """The body of this version of the feed, if it was built."""
         entry = self._entries.get(key)
-        if entry is None or entry.etag != etag:
-            return None
-        self._entries.move_to_end(key)
-        return entry
+        return entry if entry is not None and entry.etag == etag else None
 
     def put(self, key: tuple[object, ...], entry: CachedFeed) -> None:
-        """Keep `entry` as the feed's newest body."""
-        old = self._entries.pop(key, None)
-        if old is not None:
-            self._bytes -= old.size
-        if entry.size > self.max_bytes:
-            return
-        self._entries[key] = entry
-        self._bytes += entry.size
-        while self._bytes > self.max_bytes:
-            _, dropped = self._entries.popitem(last=False)
-            self._bytes -= dropped.size
+        """Keep `entry` as the feed's newest body (none at all if it alone is too big)."""
+        self._entries.pop(key, None)
+        if entry.size <= self.max_bytes:
+            self._entries[key] = entry
 
     async def get_or_build(
         self, key: tuple[object, ...], etag: str, build: Callable[[], Awaitable[CachedFeed]]
@@ -128,7 +119,6 @@ class FeedCache:
     def clear(self) -> None:
         """Forget every body (benchmarks measure cold builds with this)."""
         self._entries.clear()
-        self._bytes = 0
 
 
 class FeedService:

@@ -40,7 +40,6 @@ PRODID = "-//BT-assistenten//Kalenderflöden//SV"
 REFRESH = timedelta(hours=1)  # how often clients that listen should fetch again
 END = b"END:VCALENDAR\r\n"
 EVENT_CACHE_SIZE = 20_000  # serialised VEVENTs kept, about 1 kB each
-WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 CRLF = b"\r\n"
 LINE_CACHE_SIZE = 4096  # shared lines kept (titles, rooms, descriptions), mostly < 1 kB each
 # The order icalendar writes a VEVENT's properties in: its canonical ones, then by name.
@@ -296,51 +295,32 @@ def _years(events: Sequence[FeedEvent], zone: ZoneInfo) -> tuple[int, int] | Non
 # VTIMEZONE -------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Transition:
-    onset: datetime  # local wall-clock time just before the change (naive), as RFC 5545 wants
-    offset_from: timedelta
-    offset_to: timedelta
-    name: str
-    daylight: bool
-
-
 def vtimezone(zone: ZoneInfo, first_year: int, last_year: int) -> Timezone:
-    """A VTIMEZONE for `zone` from its tz database rules, exact on every change in the years.
+    """icalendar's VTIMEZONE for `zone` over the years, its onsets where RFC 5545 puts them.
 
-    Each observance starts at the local time *before* the change (RFC 5545 §3.6.5: DTSTART is
-    read with TZOFFSETFROM), so Stockholm's summer time starts at 02:00 and ends at 03:00.
-    Yearly rules ("last Sunday of March") become an RRULE, as Outlook writes them; anything
-    irregular is listed with RDATE.
+    RFC 5545 §3.6.5 reads an observance's DTSTART and RDATE as local time with TZOFFSETFROM:
+    the wall clock just before the change, so Stockholm's summer time starts at 02:00 and its
+    winter time at 03:00. `Timezone.from_tzinfo` (icalendar 7.3) writes the first wall-clock
+    time after the change instead. That is the same time when clocks go back, but when they go
+    forward it is later by the jump (03:00 in March), and a client that reads our VTIMEZONE
+    rather than its own tz database would change an hour late. Only that is corrected here; a
+    test fails when icalendar writes the onsets differently.
     """
-    timezone = Timezone()
-    timezone.add("tzid", zone.key)
-    transitions = _transitions(zone, first_year, last_year)
-    if not transitions:
-        offset = datetime(first_year, 1, 1, tzinfo=zone).utcoffset() or timedelta()
-        standard = TimezoneStandard()
-        standard.add("dtstart", datetime(1970, 1, 1))
-        standard.add("tzoffsetfrom", offset)
-        standard.add("tzoffsetto", offset)
-        standard.add("tzname", datetime(first_year, 1, 1, tzinfo=zone).tzname() or zone.key)
-        timezone.add_component(standard)
-        return timezone
-    groups: dict[tuple[bool, timedelta, timedelta, str], list[_Transition]] = {}
-    for transition in transitions:
-        key = (transition.daylight, transition.offset_from, transition.offset_to, transition.name)
-        groups.setdefault(key, []).append(transition)
-    for (daylight, offset_from, offset_to, name), members in groups.items():
-        observance = TimezoneDaylight() if daylight else TimezoneStandard()
-        observance.add("dtstart", members[0].onset)
-        rule = _yearly_rule(members, last_year)
-        if rule is not None:
-            observance.add("rrule", rule)
-        elif len(members) > 1:
-            observance.add("rdate", [member.onset for member in members[1:]])
-        observance.add("tzoffsetfrom", offset_from)
-        observance.add("tzoffsetto", offset_to)
-        observance.add("tzname", name)
-        timezone.add_component(observance)
+    timezone = Timezone.from_tzinfo(
+        zone,
+        tzid=zone.key,
+        first_date=date(first_year, 1, 1),
+        last_date=date(last_year + 1, 1, 1),
+    )
+    observances: list[TimezoneStandard | TimezoneDaylight] = [
+        *timezone.standard,
+        *timezone.daylight,
+    ]
+    for observance in observances:
+        jump = observance.TZOFFSETTO - observance.TZOFFSETFROM
+        if jump > timedelta():
+            observance.DTSTART -= jump
+            observance.rdates = [onset - jump for onset, _ in observance.rdates]
     return timezone
 
 
@@ -348,73 +328,3 @@ def vtimezone(zone: ZoneInfo, first_year: int, last_year: int) -> Timezone:
 def _vtimezone_bytes(zone: ZoneInfo, first_year: int, last_year: int) -> bytes:
     written: bytes = vtimezone(zone, first_year, last_year).to_ical()
     return written
-
-
-def _transitions(zone: ZoneInfo, first_year: int, last_year: int) -> list[_Transition]:
-    """Every change of UTC offset in the years, found day by day and then to the second."""
-    found = []
-    day = datetime(first_year, 1, 1, tzinfo=UTC)
-    end = datetime(last_year + 1, 1, 1, tzinfo=UTC)
-    after = _offset(zone, day)
-    while day < end:
-        following = day + timedelta(days=1)
-        before, after = after, _offset(zone, following)
-        if before != after:
-            low, high = day, following  # the change happens in (low, high]
-            while high - low > timedelta(seconds=1):
-                middle = low + (high - low) / 2
-                if _offset(zone, middle) == before:
-                    low = middle
-                else:
-                    high = middle
-            high = high.replace(microsecond=0)
-            local = high.astimezone(zone)
-            found.append(
-                _Transition(
-                    onset=(high + before).replace(tzinfo=None),
-                    offset_from=before,
-                    offset_to=after,
-                    name=local.tzname() or zone.key,
-                    daylight=bool(local.dst()),
-                )
-            )
-        day = following
-    return found
-
-
-def _offset(zone: ZoneInfo, instant: datetime) -> timedelta:
-    return instant.astimezone(zone).utcoffset() or timedelta()
-
-
-def _yearly_rule(members: list[_Transition], last_year: int) -> dict[str, object] | None:
-    """FREQ=YEARLY;BYMONTH=…;BYDAY=… when every change follows one weekday rule, year on year."""
-    first = members[0].onset
-    same_shape = all(
-        m.onset.month == first.month
-        and m.onset.weekday() == first.weekday()
-        and m.onset.time() == first.time()
-        and m.onset.year == first.year + index
-        for index, m in enumerate(members)
-    )
-    if not same_shape:
-        return None
-    if all(_is_last_in_month(m.onset) for m in members):
-        position = -1
-    elif len({(m.onset.day - 1) // 7 for m in members}) == 1:
-        position = (first.day - 1) // 7 + 1
-    else:
-        return None
-    rule: dict[str, object] = {
-        "freq": "yearly",
-        "bymonth": first.month,
-        "byday": f"{position}{WEEKDAYS[first.weekday()]}",
-    }
-    if members[-1].onset.year < last_year:
-        # The rule stopped inside the covered years: say when (UNTIL in UTC).
-        last = members[-1]
-        rule["until"] = (last.onset - last.offset_from).replace(tzinfo=UTC)
-    return rule
-
-
-def _is_last_in_month(moment: datetime) -> bool:
-    return (moment + timedelta(weeks=1)).month != moment.month

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -28,10 +28,9 @@ from btassist.courses.models import (
     CourseSession,
     Enrolment,
     EnrolmentStatus,
-    Recurrence,
     SessionStatus,
 )
-from btassist.courses.schedule import overlaps
+from btassist.courses.schedule import last_start, overlaps
 from btassist.db.engine import Database
 from btassist.db.types import utcnow
 from btassist.outbox.notices import SessionCancelled, WaitlistPromoted
@@ -139,7 +138,7 @@ async def enrol(
             return refused(Refusal.other_region)
         if course_session.status is SessionStatus.cancelled:
             return refused(Refusal.cancelled)
-        if now > enrolment_closes(course_session):
+        if now > enrolment_closes(course_session, zone):
             return refused(Refusal.deadline_passed)
         # Everything the doctor holds, and any earlier row for this session, in one query.
         mine = (
@@ -207,14 +206,15 @@ def _refusal(course: Course, course_session: CourseSession) -> Callable[[Refusal
     return refused
 
 
-def enrolment_closes(course_session: CourseSession) -> datetime:
-    """The deadline, else the start; a weekly series stays open until its last week starts."""
+def enrolment_closes(course_session: CourseSession, zone: ZoneInfo | None = None) -> datetime:
+    """The deadline, else the start; a weekly series stays open until its last week starts.
+
+    `zone` is the series' wall clock (the service's local time). Without it the weeks are
+    counted in UTC, an hour off for a last week on the other side of a daylight-saving change.
+    """
     if course_session.enrolment_deadline is not None:
         return course_session.enrolment_deadline
-    if course_session.recurrence is Recurrence.weekly and course_session.repeat_until:
-        weeks = (course_session.repeat_until - course_session.starts_at.date()).days // 7
-        return course_session.starts_at + timedelta(weeks=max(weeks, 0))
-    return course_session.starts_at
+    return last_start(course_session, zone or ZoneInfo("UTC"))
 
 
 async def _count(session: AsyncSession, session_id: int, status: EnrolmentStatus) -> int:
