@@ -125,9 +125,9 @@ async def test_doctor_subscribes_once_and_sees_sessions_waitlist_and_placements(
     now = datetime.now(UTC)
     assert one_seat.id is not None
     assert seat.id is not None
-    await enrol(db, doctor_id=elena, session_id=one_seat.id, now=now)
-    await enrol(db, doctor_id=amir, session_id=one_seat.id, now=now)  # waitlisted
-    await enrol(db, doctor_id=amir, session_id=seat.id, now=now)
+    await enrol(db, zone=STOCKHOLM, doctor_id=elena, session_id=one_seat.id, now=now)
+    await enrol(db, zone=STOCKHOLM, doctor_id=amir, session_id=one_seat.id, now=now)  # waitlisted
+    await enrol(db, zone=STOCKHOLM, doctor_id=amir, session_id=seat.id, now=now)
 
     reply = await chat.say(AMIR, "kalender")
     assert "Din BT" in reply.text
@@ -193,7 +193,11 @@ async def test_english_doctor_gets_the_feed_in_english(
     session = await add_session(db, course, "test-ekg-1", local(2027, 2, 3, 9))
     assert session.id is not None
     await enrol(
-        db, doctor_id=await person_id(db, ELENA.email), session_id=session.id, now=datetime.now(UTC)
+        db,
+        zone=STOCKHOLM,
+        doctor_id=await person_id(db, ELENA.email),
+        session_id=session.id,
+        now=datetime.now(UTC),
     )
     reply = await chat.say(ELENA, "calendar")
     assert "Your BT" in reply.text
@@ -490,6 +494,7 @@ async def test_enrolled_doctor_sees_a_cancelled_session_as_cancelled(
     assert session_row.id is not None
     await enrol(
         db,
+        zone=STOCKHOLM,
         doctor_id=await person_id(db, AMIR.email),
         session_id=session_row.id,
         now=datetime.now(UTC),

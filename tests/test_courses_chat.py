@@ -34,6 +34,8 @@ from tests.support.bot import (
 )
 from tests.support.courses import add_course, add_session
 
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+
 
 @pytest.fixture
 async def bot(db_url: str, connector: FakeConnector) -> AsyncIterator[RunningBot]:
@@ -225,7 +227,7 @@ async def test_coordinator_sees_participants_and_records_attendance(bot: Running
         person_id = people[email]
         assert person_id is not None
         assert session.id is not None
-        await enrol(database, doctor_id=person_id, session_id=session.id, now=now)
+        await enrol(database, zone=STOCKHOLM, doctor_id=person_id, session_id=session.id, now=now)
     doctor_try = await bot.chat.say(AMIR, "deltagare försäkringsmedicin at/bt")
     assert "Jag förstod inte riktigt" in doctor_try.text
     listing = await bot.chat.say(SARA, "deltagare försäkringsmedicin at/bt")
@@ -285,10 +287,10 @@ async def test_attendance_is_refused_for_a_withdrawn_doctor_and_a_future_session
     assert later.id is not None
     earlier = began - timedelta(days=3)
     for doctor in (amir, lukas):
-        await enrol(database, doctor_id=doctor, session_id=running.id, now=earlier)
-    await enrol(database, doctor_id=amir, session_id=later.id, now=earlier)
+        await enrol(database, zone=STOCKHOLM, doctor_id=doctor, session_id=running.id, now=earlier)
+    await enrol(database, zone=STOCKHOLM, doctor_id=amir, session_id=later.id, now=earlier)
     await withdraw(database, doctor_id=lukas, session_id=running.id, now=earlier)
-    zone = ZoneInfo("Europe/Stockholm")
+    zone = STOCKHOLM
     today = datetime.now(zone).date()
     result = await record_attendance(
         database, session_id=running.id, doctor_ids=[amir, lukas], on=today, today=today, zone=zone

@@ -398,6 +398,7 @@ async def test_cancelling_in_the_file_keeps_the_session_and_tells_each_doctor_on
     for minute, name in enumerate(doctors):
         await enrol(
             db,
+            zone=STOCKHOLM,
             doctor_id=people[f"{name}@halland.example.org"],
             session_id=vald.id,
             now=NOW + timedelta(minutes=minute),
@@ -453,6 +454,7 @@ async def test_more_seats_in_the_file_move_the_waitlist_up(db: Database, demo_di
     for minute, name in enumerate(("amir.haddad", "elena.petrova", "lukas.novak")):
         await enrol(
             db,
+            zone=STOCKHOLM,
             doctor_id=people[f"{name}@halland.example.org"],
             session_id=vald.id,
             now=NOW + timedelta(minutes=minute),
@@ -615,6 +617,7 @@ async def _enrol(url: str, session_id: int, names: list[str]) -> None:
             assert doctor_id is not None
             await enrol(
                 database,
+                zone=STOCKHOLM,
                 doctor_id=doctor_id,
                 session_id=session_id,
                 now=NOW + timedelta(minutes=minute),

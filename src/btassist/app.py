@@ -106,6 +106,7 @@ def _service_context(
         await faq_watcher.stop()
         scheduler.shutdown(wait=False)
         await runtime.worker.stop()
+        await runtime.adapter.close()
         await database.dispose()
 
     return service_context

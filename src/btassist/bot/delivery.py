@@ -99,11 +99,11 @@ class OutboxWorker:
             async with self._database.session() as session:
                 await release(session, worker=self.name, message_ids=list(unfinished))
             log.warning("outbox worker gave back %d unfinished notices", len(unfinished))
-        for task in (self._loop, self._renewer):
-            if task is not None:
-                task.cancel()
+        for background in (self._loop, self._renewer):
+            if background is not None:
+                background.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await task
+                    await background
 
     async def _run(self) -> None:
         while not self._stopping:

@@ -110,12 +110,13 @@ async def enrol(
     doctor_id: int,
     session_id: int,
     now: datetime,
-    zone: ZoneInfo | None = None,
+    zone: ZoneInfo,
+    check_clashes: bool = True,
 ) -> EnrolOutcome:
     """Take a seat, or the next place on the waitlist, in one locked transaction.
 
-    With a `zone`, a time clash with the doctor's other sessions is reported first (the chat
-    shows it and asks); without one the doctor has already confirmed.
+    A time clash with the doctor's other sessions (in local time `zone`) is reported first, so
+    the chat can show it and ask; `check_clashes=False` once the doctor has confirmed.
     """
     async with unit_of_work(database) as uow:
         session = uow.session
@@ -162,7 +163,7 @@ async def enrol(
                 return Refused(
                     Refusal.already_in_course, course, course_session, other_session=held_session
                 )
-        if zone is not None:
+        if check_clashes:
             clashing = [
                 (held_course, held_session)
                 for held, held_session, held_course in mine

@@ -204,7 +204,8 @@ async def enrol_in_session(ctx: FlowContext, actor: Actor, action: a.Enrol) -> l
         doctor_id=actor.person_id,
         session_id=action.session_id,
         now=ctx.now(),
-        zone=None if action.confirmed else ctx.zone,
+        zone=ctx.zone,
+        check_clashes=not action.confirmed,
     )
     if isinstance(outcome, ClashFound):
         return [Reply(card=_clash_card(ctx, actor, outcome))]
@@ -238,7 +239,7 @@ def _clash_card(ctx: FlowContext, actor: Actor, clash: ClashFound) -> Card:
 def _refusal_text(ctx: FlowContext, actor: Actor, refused: Refused) -> str:
     lang = actor.language
     if refused.reason is Refusal.deadline_passed and refused.session:
-        deadline = enrolment_closes(refused.session)
+        deadline = enrolment_closes(refused.session, ctx.zone)
         return t("refusal.deadline_passed", lang, deadline=moment(deadline, ctx.zone, lang))
     if refused.reason is Refusal.already_in_course and refused.course and refused.other_session:
         return t(
