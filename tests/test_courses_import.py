@@ -40,7 +40,7 @@ from btassist.db.engine import Database
 from btassist.demo import load_demo
 from btassist.demo.courses import demo_sessions
 from btassist.outbox.models import OutboxMessage
-from btassist.roster.csv_files import read_roster_file
+from btassist.roster.files import read_roster_file
 from btassist.roster.importer import import_roster
 from btassist.roster.models import Person
 from tests.support.databases import run_sync
@@ -237,7 +237,8 @@ def test_catalogue_with_errors_lists_every_problem_and_changes_nothing(
         ("latin1.yaml", "courses: []\n# Växjö\n".encode("cp1252"), "not UTF-8"),
         ("sessions.csv", b"course_code,key,region,start\n", "lacks the column(s) end"),
         ("sessions.csv", (HEADER + ",room\n").encode(), "unknown column(s) room"),
-        ("sessions.xlsx", b"PK", "expected a .yaml catalogue or a .csv list of sessions"),
+        ("sessions.xlsx", b"PK", "sessions.xlsx is not an Excel workbook"),
+        ("sessions.txt", b"x", "expected a .yaml catalogue or a .csv/.xlsx list of sessions"),
         ("missing.yaml", None, "cannot read"),
     ],
 )

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from btassist.cli import app
 from btassist.common.language import Language
 from btassist.db.engine import Database
-from btassist.roster.csv_files import RosterFileError, parse_roster_text, read_roster_file
+from btassist.roster.files import RosterFileError, parse_roster_text, read_roster_file
 from btassist.roster.importer import import_roster
 from btassist.roster.models import BTProgramme, Person, Placement, Role
 from btassist.roster.queries import list_people

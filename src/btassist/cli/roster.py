@@ -18,7 +18,7 @@ from btassist.cli.common import (
     run_with_database,
 )
 from btassist.db.engine import Database
-from btassist.roster.csv_files import RosterFileError, read_roster_file
+from btassist.roster.files import RosterFileError, read_roster_file
 from btassist.roster.importer import ImportResult, import_roster
 from btassist.roster.models import Role
 from btassist.roster.queries import list_people

@@ -12,7 +12,7 @@ from dateutil.relativedelta import relativedelta
 from btassist.db.engine import Database
 from btassist.db.types import utcnow
 from btassist.demo.courses import load_demo_courses
-from btassist.roster.csv_files import RosterFile, parse_roster_text
+from btassist.roster.files import RosterFile, parse_roster_text
 from btassist.roster.importer import ImportResult, import_roster
 
 # The month the demo files were written for; the loader moves every date by the whole months
