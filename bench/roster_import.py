@@ -17,7 +17,7 @@ from pathlib import Path
 from btassist.common.regions import REGION_CODES
 from btassist.db.engine import Database
 from btassist.db.migrate import upgrade
-from btassist.roster.csv_files import PEOPLE_COLUMNS, PLACEMENT_COLUMNS, read_roster_file
+from btassist.roster.files import PEOPLE_COLUMNS, PLACEMENT_COLUMNS, read_roster_file
 from btassist.roster.importer import import_roster
 
 REGIONS = REGION_CODES

@@ -14,6 +14,7 @@ import typer
 from typer.testing import CliRunner
 
 from btassist.cli import app
+from btassist.cli.common import is_loopback
 from tests.support.processes import free_port, running_service
 
 REPO = Path(__file__).resolve().parents[1]
@@ -97,3 +98,142 @@ def test_stdlib_calendar_is_not_shadowed_from_the_repo_root() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "btassist" not in done.stdout
+
+
+# --- serve in local mode ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::"])
+def test_local_mode_refuses_to_listen_beyond_loopback(host: str, tmp_path: Path) -> None:
+    # With the database unreachable a serve that skipped the check exits too, instead of
+    # listening for ever, and says something else.
+    env = {"BTASSIST_DATABASE_URL": f"sqlite:///{tmp_path / 'no' / 'x.db'}", "MicrosoftAppId": ""}
+    result = CliRunner().invoke(app, ["serve", "--host", host], env=env)
+    assert result.exit_code == 2
+    assert result.output.count("\n") == 1, result.output
+    assert f"listens only on loopback, not {host}" in result.output
+    assert "--allow-unauthenticated" in result.output
+
+
+def test_allow_unauthenticated_lets_local_mode_past_the_loopback_check(tmp_path: Path) -> None:
+    # The database is unreachable, so getting as far as opening it proves the flag was heard.
+    env = {"BTASSIST_DATABASE_URL": f"sqlite:///{tmp_path / 'no' / 'x.db'}", "MicrosoftAppId": ""}
+    result = CliRunner().invoke(
+        app, ["serve", "--host", "0.0.0.0", "--allow-unauthenticated"], env=env
+    )
+    assert result.exit_code == 2
+    assert "loopback" not in result.output
+    assert "cannot open the database" in result.output
+
+
+def test_loopback_hosts() -> None:
+    assert [is_loopback(h) for h in ("127.0.0.1", "127.0.0.2", "::1", "localhost")] == [True] * 4
+    assert [is_loopback(h) for h in ("0.0.0.0", "::", "192.0.2.10", "example.org", "")] == [
+        False
+    ] * 5
+
+
+# --- a database that cannot be reached ----------------------------------------------------------
+
+DATABASE_COMMANDS = [
+    ["db", "upgrade"],
+    ["roster", "list"],
+    ["roster", "list", "--csv"],
+    ["roster", "placements"],
+    ["roster", "import", "examples/roster/people.csv"],
+    ["courses", "list"],
+    ["courses", "participants", "1"],
+    ["courses", "import", "examples/courses/sessions.csv"],
+    ["courses", "attendance", "1", "a@x.se"],
+    ["faq", "report"],
+    ["serve"],
+    ["chat", "--as", "a@x.se"],
+]
+
+
+@pytest.mark.parametrize("command", DATABASE_COMMANDS, ids=" ".join)
+def test_an_unreachable_database_is_one_line_and_exit_code_2(
+    command: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(REPO)
+    url = f"postgresql://btassist:s3cret-pw@127.0.0.1:{free_port()}/btassist"
+    result = CliRunner().invoke(app, command, env={"BTASSIST_DATABASE_URL": url})
+    assert result.exit_code == 2, result.output
+    assert result.output.count("\n") == 1, result.output
+    assert "cannot open the database postgresql://btassist:***@127.0.0.1:" in result.output
+    assert "Connect call failed" in result.output
+    assert "s3cret-pw" not in result.output
+
+
+def test_a_sqlite_file_that_cannot_be_opened_says_why(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'missing-directory' / 'btassist.db'}"
+    result = CliRunner().invoke(app, ["roster", "list"], env={"BTASSIST_DATABASE_URL": url})
+    assert result.exit_code == 2
+    assert result.output == f"error: cannot open the database {url}: unable to open database file\n"
+
+
+# --- tables, options ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def demo_roster_url(tmp_path: Path, demo_dir: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'roster.db'}"
+    for name in ("people.csv", "placements.csv"):
+        imported = CliRunner().invoke(
+            app, ["roster", "import", str(demo_dir / name)], env={"BTASSIST_DATABASE_URL": url}
+        )
+        assert imported.exit_code == 0, imported.output
+    return url
+
+
+def test_piped_tables_show_every_value_in_full(demo_roster_url: str) -> None:
+    env = {"BTASSIST_DATABASE_URL": demo_roster_url}
+    people = CliRunner().invoke(app, ["roster", "list"], env=env)
+    placements = CliRunner().invoke(app, ["roster", "placements", "--region", "halland"], env=env)
+    assert people.exit_code == 0
+    assert "…" not in people.output + placements.output
+    assert "per.ekstrom@halland.example.org" in people.output
+    assert "daniel.kowalski@gavleborg.example.org" in people.output
+    assert "Akutkliniken Hallands sjukhus Varberg" in placements.output
+    assert max(len(line) for line in people.output.splitlines()) > 80
+
+
+REGION_OPTIONS = [
+    ["roster", "list"],
+    ["roster", "placements"],
+    ["courses", "list"],
+    ["courses", "participants", "halland-stas"],
+    ["faq", "ask", "hur anmäler jag mig?"],
+    ["faq", "report"],
+]
+
+
+@pytest.mark.parametrize("command", REGION_OPTIONS, ids=" ".join)
+def test_an_unknown_region_is_an_error_listing_the_valid_ones(command: list[str]) -> None:
+    result = CliRunner().invoke(app, [*command, "--region", "atlantis"])
+    text = " ".join(result.output.replace("│", " ").split())
+    assert result.exit_code == 2
+    assert "unknown region 'atlantis'; use one of vgr (västra götaland" in text
+    assert "gavleborg (gävleborg)" in text
+    assert "halland" in text
+
+
+def test_an_unknown_role_is_an_error_listing_swedish_words_too() -> None:
+    result = CliRunner().invoke(app, ["roster", "list", "--role", "trollkarl"])
+    text = " ".join(result.output.replace("│", " ").split())
+    assert result.exit_code == 2
+    assert "unknown role 'trollkarl'; use one of doctor (läkare, bt-läkare)" in text
+    assert "supervisor (handledare)" in text
+
+
+def test_swedish_region_names_and_roles_are_understood(demo_roster_url: str) -> None:
+    listed = CliRunner().invoke(
+        app,
+        ["roster", "list", "--csv", "--region", "Region Gävleborg", "--role", "Läkare"],
+        env={"BTASSIST_DATABASE_URL": demo_roster_url},
+    )
+    assert listed.exit_code == 0, listed.output
+    assert [line.split(",")[0] for line in listed.output.splitlines()[1:]] == [
+        "daniel.kowalski@gavleborg.example.org",
+        "fatima.rahimi@gavleborg.example.org",
+    ]

@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from btassist.cli import app
 from btassist.courses.catalogue import CourseFileError, bundled_catalogue, parse_catalogue
 from btassist.courses.enrolment import enrol
+from btassist.courses.exports import PARTICIPANT_COLUMNS
 from btassist.courses.importer import (
     CourseImportResult,
     SessionFile,
@@ -40,11 +41,11 @@ from btassist.db.engine import Database
 from btassist.demo import load_demo
 from btassist.demo.courses import demo_sessions
 from btassist.outbox.models import OutboxMessage
-from btassist.roster.csv_files import read_roster_file
+from btassist.roster.files import read_roster_file
 from btassist.roster.importer import import_roster
 from btassist.roster.models import Person
 from tests.support.databases import run_sync
-from tests.support.snapshots import snapshot
+from tests.support.snapshots import snapshot, snapshot_at
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -182,7 +183,7 @@ def test_catalogue_with_errors_lists_every_problem_and_changes_nothing(
     assert (
         runner.invoke(app, ["courses", "import", str(EXAMPLES / "catalogue.yaml")]).exit_code == 0
     )
-    before = run_sync(_snapshot(db_url))
+    before = snapshot_at(db_url)
     bad = tmp_path / "bad.yaml"
     bad.write_text(
         """courses:
@@ -227,7 +228,7 @@ def test_catalogue_with_errors_lists_every_problem_and_changes_nothing(
         f"{bad}:13: active must be true or false",
         f"{bad}:14: duplicate course code halland-stas (also at {bad}:9)",
     ]
-    assert run_sync(_snapshot(db_url)) == before
+    assert snapshot_at(db_url) == before
 
 
 @pytest.mark.parametrize(
@@ -237,7 +238,8 @@ def test_catalogue_with_errors_lists_every_problem_and_changes_nothing(
         ("latin1.yaml", "courses: []\n# Växjö\n".encode("cp1252"), "not UTF-8"),
         ("sessions.csv", b"course_code,key,region,start\n", "lacks the column(s) end"),
         ("sessions.csv", (HEADER + ",room\n").encode(), "unknown column(s) room"),
-        ("sessions.xlsx", b"PK", "expected a .yaml catalogue or a .csv list of sessions"),
+        ("sessions.xlsx", b"PK", "sessions.xlsx is not an Excel workbook"),
+        ("sessions.txt", b"x", "expected a .yaml catalogue or a .csv/.xlsx list of sessions"),
         ("missing.yaml", None, "cannot read"),
     ],
 )
@@ -550,8 +552,8 @@ def test_cli_import_dry_run_list_participants_and_attendance(
     participants = runner.invoke(app, ["courses", "participants", str(vald_id), "--csv"])
     assert participants.exit_code == 0, participants.output
     rows = [line.split(",") for line in participants.output.strip().splitlines()]
-    assert rows[0] == ["name", "email", "status", "waitlist_position", "queued_at"]
-    assert [(r[1], r[2], r[3]) for r in rows[1:]] == [
+    assert rows[0] == list(PARTICIPANT_COLUMNS)
+    assert [(r[4], r[5], r[6]) for r in rows[1:]] == [
         ("lukas.novak@halland.example.org", "enrolled", ""),
         ("amir.haddad@halland.example.org", "enrolled", ""),
         ("elena.petrova@halland.example.org", "waitlisted", "1"),
@@ -587,14 +589,6 @@ def test_cli_import_dry_run_list_participants_and_attendance(
         ("amir.haddad@halland.example.org", "halland-temadag-vald-i-nara-relationer"),
         ("lukas.novak@halland.example.org", "halland-temadag-vald-i-nara-relationer"),
     ]
-
-
-async def _snapshot(url: str) -> object:
-    database = Database(url)
-    try:
-        return await snapshot(database)
-    finally:
-        await database.dispose()
 
 
 async def _session_id(url: str, key: str) -> int:

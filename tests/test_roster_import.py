@@ -12,12 +12,16 @@ from typer.testing import CliRunner
 from btassist.cli import app
 from btassist.common.language import Language
 from btassist.db.engine import Database
-from btassist.roster.csv_files import RosterFileError, parse_roster_text, read_roster_file
+from btassist.roster.files import (
+    PEOPLE_COLUMNS,
+    RosterFileError,
+    parse_roster_text,
+    read_roster_file,
+)
 from btassist.roster.importer import import_roster
 from btassist.roster.models import BTProgramme, Person, Placement, Role
 from btassist.roster.queries import list_people
-from tests.support.databases import run_sync
-from tests.support.snapshots import snapshot
+from tests.support.snapshots import snapshot, snapshot_at
 
 PEOPLE_HEADER = (
     "email,name,role,region,aad_object_id,language,bt_type,bt_start,bt_end,main_supervisor_email"
@@ -78,7 +82,7 @@ def test_cli_refuses_a_file_with_three_bad_rows_and_changes_nothing(
     runner = CliRunner()
     for name in ("people.csv", "placements.csv"):
         assert runner.invoke(app, ["roster", "import", str(demo_dir / name)]).exit_code == 0
-    before = run_sync(_snapshot(db_url))
+    before = snapshot_at(db_url)
     bad = tmp_path / "people.csv"
     bad.write_text(
         PEOPLE_HEADER + "\n"
@@ -96,18 +100,10 @@ def test_cli_refuses_a_file_with_three_bad_rows_and_changes_nothing(
 
     assert result.exit_code == 1
     assert "3 problem(s); nothing was imported" in result.output
-    assert "line 3: unknown region 'atlantis'" in result.output
-    assert "line 5: bt_end 2027-01-01 is before bt_start 2027-05-01" in result.output
-    assert "line 6: unknown supervisor nobody@halland.example.org" in result.output
-    assert run_sync(_snapshot(db_url)) == before
-
-
-async def _snapshot(url: str) -> object:
-    database = Database(url)
-    try:
-        return await snapshot(database)
-    finally:
-        await database.dispose()
+    assert f"{bad}:3: unknown region 'atlantis'" in result.output
+    assert f"{bad}:5: bt_end 2027-01-01 is before bt_start 2027-05-01" in result.output
+    assert f"{bad}:6: unknown supervisor nobody@halland.example.org" in result.output
+    assert snapshot_at(db_url) == before
 
 
 async def test_every_kind_of_bad_people_row_is_reported(db: Database) -> None:
@@ -251,7 +247,7 @@ def test_cli_dry_run_and_file_errors(
     assert "14 would be created" in dry.output
     assert "dry run: nothing written" in dry.output
     listed = runner.invoke(app, ["roster", "list", "--csv"])
-    assert listed.output.strip().splitlines() == ["email,name,roles,region,language,bt,active"]
+    assert listed.output.strip().splitlines() == [",".join(PEOPLE_COLUMNS)]
     missing = runner.invoke(app, ["roster", "import", str(tmp_path / "nope.csv")])
     assert missing.exit_code == 2
     assert "cannot read" in missing.output

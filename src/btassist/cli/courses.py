@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import sys
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
@@ -14,13 +12,22 @@ from rich.markup import escape
 from rich.table import Table
 
 from btassist.cli.common import (
+    csv_option,
     err,
+    fail,
     load_settings,
     out,
+    output_sheet,
+    print_table,
+    region_option,
+    run_reading,
     run_with_database,
+    xlsx_option,
 )
+from btassist.common.tabular import Sheet, cell_text
 from btassist.courses.catalogue import CourseFileError
 from btassist.courses.enrolment import AttendanceResult, record_attendance
+from btassist.courses.exports import participant_list, sessions_sheet
 from btassist.courses.importer import (
     CourseFileKind,
     CourseImportResult,
@@ -28,14 +35,12 @@ from btassist.courses.importer import (
     import_course_file,
     read_course_file,
 )
-from btassist.courses.models import Course, CourseSession, Recurrence, SessionStatus
+from btassist.courses.models import CourseSession, Recurrence, SessionStatus
 from btassist.courses.queries import (
     CourseListing,
-    Participant,
     enrolled_doctor_ids,
     find_session,
     list_courses,
-    session_participants,
 )
 from btassist.db.engine import Database
 from btassist.db.types import utcnow
@@ -48,19 +53,19 @@ courses_app = typer.Typer(
 @courses_app.command("import")
 def courses_import(
     file: Annotated[
-        Path, typer.Argument(help="A .yaml course catalogue or a .csv list of sessions.")
+        Path, typer.Argument(help="A .yaml course catalogue, or a .csv or .xlsx list of sessions.")
     ],
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Report what would change; write nothing.")
     ] = False,
 ) -> None:
-    """Import a YAML catalogue or a CSV session list; any bad line means nothing is imported."""
+    """Import a YAML catalogue or a CSV/Excel session list; any bad line means nothing is
+    imported."""
     settings = load_settings()
     try:
         course_file = read_course_file(file)
     except CourseFileError as error:
-        err.print(f"[red]error:[/red] {escape(str(error))}", highlight=False)
-        raise typer.Exit(2) from error
+        fail(str(error))
 
     async def work(database: Database) -> CourseImportResult:
         await ensure_catalogue(database, now=utcnow())
@@ -110,20 +115,39 @@ def _report_course_import(file: Path, result: CourseImportResult) -> None:
 @courses_app.command("list")
 def courses_list(
     region: Annotated[
-        str | None, typer.Option(help="Only courses offered in this region, e.g. halland.")
+        str | None, region_option("Only courses offered in this region, e.g. halland.")
     ] = None,
     past: Annotated[
         bool, typer.Option("--past", help="Also show sessions that have ended.")
     ] = False,
+    as_csv: Annotated[
+        bool, csv_option("Print the sessions file `courses import` reads instead of the list.")
+    ] = False,
+    xlsx: Annotated[
+        Path | None, xlsx_option("Write the sessions file `courses import` reads as Excel.")
+    ] = None,
 ) -> None:
-    """List the catalogue: each course, where it is mandatory, its sessions and their seats."""
+    """List the catalogue: each course, where it is mandatory, its sessions and their seats; or
+    export the sessions to edit and import again."""
     zone = load_settings().zone
-    region = region.lower() if region else None
+    current_at = None if past else utcnow()
+    if as_csv or xlsx:
+
+        async def export(database: Database) -> Sheet:
+            await ensure_catalogue(database, now=utcnow())
+            async with database.session(write_lock=False) as session:
+                return await sessions_sheet(
+                    session, zone=zone, region=region, current_at=current_at
+                )
+
+        sheet = run_with_database(export)
+        output_sheet(sheet, as_csv=as_csv, xlsx=xlsx, what="sessions")
+        return
 
     async def work(database: Database) -> list[CourseListing]:
         await ensure_catalogue(database, now=utcnow())
         async with database.session() as session:
-            return await list_courses(session, region=region, current_at=None if past else utcnow())
+            return await list_courses(session, region=region, current_at=current_at)
 
     listings = run_with_database(work)
     where = f" offered in {region}" if region else ""
@@ -175,45 +199,46 @@ def _session_line(session: CourseSession, enrolled: int, waitlisted: int, zone: 
 
 @courses_app.command("participants")
 def courses_participants(
-    session_id: Annotated[int, typer.Argument(help="The session's number (#) in `courses list`.")],
-    as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")] = False,
+    target: Annotated[
+        str,
+        typer.Argument(
+            metavar="SESSION_ID|COURSE_CODE",
+            help="A session's number (#) in `courses list`, or a course code for all its sessions.",
+        ),
+    ],
+    region: Annotated[
+        str | None, region_option("With a course code: only this region's sessions.")
+    ] = None,
+    as_csv: Annotated[bool, csv_option("Print CSV instead of a table.")] = False,
+    xlsx: Annotated[Path | None, xlsx_option("Write the list as an Excel workbook.")] = None,
 ) -> None:
     """Who holds a seat in a session, in the order they enrolled, then the waitlist in order."""
     zone = load_settings().zone
-
-    async def work(
-        database: Database,
-    ) -> tuple[tuple[Course, CourseSession] | None, list[Participant]]:
-        async with database.session() as session:
-            found = await find_session(session, session_id=session_id)
-            return found, await session_participants(session, session_id=session_id)
-
-    found, participants = run_with_database(work)
-    if found is None:
-        err.print(f"[red]error:[/red] no session #{session_id} (see `btassist courses list`)")
-        raise typer.Exit(1)
-    columns = ("name", "email", "status", "waitlist_position", "queued_at")
-    rows = [
-        (
-            p.name,
-            p.email,
-            p.status.value,
-            "" if p.waitlist_position is None else str(p.waitlist_position),
-            f"{p.queued_at.astimezone(zone):%Y-%m-%d %H:%M}",
+    session_id = int(target.removeprefix("#")) if target.removeprefix("#").isdigit() else None
+    found = run_reading(
+        lambda session: participant_list(
+            session,
+            zone=zone,
+            session_id=session_id,
+            course_code=None if session_id is not None else target,
+            region=region,
         )
-        for p in participants
-    ]
-    if as_csv:
-        writer = csv.writer(sys.stdout)
-        writer.writerow(columns)
-        writer.writerows(rows)
+    )
+    if found is None:
+        what = f"session #{session_id}" if session_id is not None else f"course {target}"
+        fail(f"no {what} (see `btassist courses list`)", code=1)
+    if as_csv or xlsx:
+        output_sheet(found.sheet, as_csv=as_csv, xlsx=xlsx, what="participants")
         return
-    course, course_session = found
-    start = course_session.starts_at.astimezone(zone)
-    table = Table(*columns, title=f"#{session_id} {course.title_sv}, {start:%Y-%m-%d %H:%M}")
-    for row in rows:
-        table.add_row(*(escape(cell) for cell in row))
-    out.print(table)
+    if session_id is not None:
+        start = found.sessions[0].starts_at.astimezone(zone)
+        title = f"#{session_id} {found.course.title_sv}, {start:%Y-%m-%d %H:%M}"
+    else:
+        title = f"{found.course.code}: {found.course.title_sv}, {len(found.sessions)} session(s)"
+    table = Table(*found.sheet.header, title=escape(title))
+    for row in found.sheet.rows:
+        table.add_row(*(escape(cell_text(cell)) for cell in row))
+    print_table(table)
 
 
 @courses_app.command("attendance")

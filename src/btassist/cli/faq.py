@@ -13,6 +13,8 @@ from btassist.cli.common import (
     err,
     load_settings,
     out,
+    print_table,
+    region_option,
     run_with_database,
 )
 from btassist.common.language import Language
@@ -28,18 +30,6 @@ def _faq_directory() -> Path:
     from btassist.faq.kb import PACKAGED_KB
 
     return load_settings().faq_dir or PACKAGED_KB
-
-
-def _faq_region(region: str | None) -> str | None:
-    from btassist.common.regions import UnknownRegion, region_code
-
-    if region is None:
-        return None
-    try:
-        return region_code(region)
-    except UnknownRegion as error:
-        err.print(f"[red]error:[/red] {error}")
-        raise typer.Exit(2) from error
 
 
 def _load_faq(directory: Path) -> Any:
@@ -62,7 +52,7 @@ def faq_ask(
         Language | None, typer.Option(help="Answer language; default: the question's.")
     ] = None,
     region: Annotated[
-        str | None, typer.Option(help="The asker's region code, e.g. halland (ranked first).")
+        str | None, region_option("The asker's region, e.g. halland (ranked first).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
@@ -70,7 +60,7 @@ def faq_ask(
     import json
 
     kb = _load_faq(_faq_directory())
-    result = kb.search(question, region=_faq_region(region))
+    result = kb.search(question, region=region)
     language = lang or (Language(result.language) if result.language else Language.sv)
     hit = result.answer
     payload: dict[str, Any] = {
@@ -135,23 +125,21 @@ def faq_reload(
 
 @faq_app.command("report")
 def faq_report_command(
-    region: Annotated[str | None, typer.Option(help="Only this region code.")] = None,
+    region: Annotated[str | None, region_option("Only this region.")] = None,
     limit: Annotated[int, typer.Option(min=1, help="Rows per list.")] = 10,
 ) -> None:
     """Top unanswered questions, down-voted answers and questions waiting for a coordinator."""
     from btassist.faq.service import FaqReport, faq_report
 
-    wanted = _faq_region(region)
-
     async def work(database: Database) -> FaqReport:
         async with database.session(write_lock=False) as session:
-            return await faq_report(session, region=wanted, limit=limit)
+            return await faq_report(session, region=region, limit=limit)
 
     report = run_with_database(work)
     unanswered = Table("count", "question", title="Unanswered questions (no asker stored)")
     for counted in report.unanswered:
         unanswered.add_row(str(counted.count), escape(counted.example))
-    out.print(unanswered)
+    print_table(unanswered)
     votes = Table("entry", "👎", "👍", "a question that got 👎", title="Down-voted answers")
     for counted in report.unhelpful:
         votes.add_row(
@@ -160,11 +148,11 @@ def faq_report_command(
             str(report.helpful.get(counted.key, 0)),
             escape(counted.example),
         )
-    out.print(votes)
+    print_table(votes)
     declined = Table("count", "topic", title="Declined topics")
     for counted in report.declined:
         declined.add_row(str(counted.count), counted.key)
-    out.print(declined)
+    print_table(declined)
     waiting = Table("asked", "region", "by", "question", title="Waiting for a coordinator")
     for view in report.open_questions:
         waiting.add_row(
@@ -173,4 +161,4 @@ def faq_report_command(
             escape(view.asker_name),
             escape(view.question.text),
         )
-    out.print(waiting)
+    print_table(waiting)

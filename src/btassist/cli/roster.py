@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import csv
-import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -13,12 +11,22 @@ from rich.table import Table
 
 from btassist.cli.common import (
     PROGRESS_THRESHOLD,
+    csv_option,
     err,
+    fail,
     out,
+    output_sheet,
+    print_table,
+    region_option,
+    role_option,
+    run_reading,
     run_with_database,
+    xlsx_option,
 )
+from btassist.common.tabular import cell_text
 from btassist.db.engine import Database
-from btassist.roster.csv_files import RosterFileError, read_roster_file
+from btassist.roster.exports import people_sheet, placements_sheet
+from btassist.roster.files import RosterFile, RosterFileError, read_roster_file
 from btassist.roster.importer import ImportResult, import_roster
 from btassist.roster.models import Role
 from btassist.roster.queries import list_people
@@ -30,17 +38,18 @@ roster_app = typer.Typer(
 
 @roster_app.command("import")
 def roster_import(
-    file: Annotated[Path, typer.Argument(help="people.csv or placements.csv (header decides).")],
+    file: Annotated[
+        Path, typer.Argument(help="People or placements, .csv or .xlsx (the header decides).")
+    ],
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Report what would change; write nothing.")
     ] = False,
 ) -> None:
-    """Import people or placements from Excel CSV; any bad row means nothing is imported."""
+    """Import people or placements from CSV or Excel; any bad row means nothing is imported."""
     try:
         roster = read_roster_file(file)
     except RosterFileError as error:
-        err.print(f"[red]error:[/red] {error}")
-        raise typer.Exit(2) from error
+        fail(str(error))
 
     async def work(database: Database) -> ImportResult:
         with Progress(
@@ -61,16 +70,21 @@ def roster_import(
             )
 
     result = run_with_database(work)
-    _report_import(file, result)
+    _report_import(roster, result)
     if not result.ok:
         raise typer.Exit(1)
 
 
-def _report_import(file: Path, result: ImportResult) -> None:
+def _report_import(roster: RosterFile, result: ImportResult) -> None:
     if not result.ok:
-        err.print(f"[red]{file}: {len(result.problems)} problem(s); nothing was imported.[/red]")
+        err.print(
+            f"{roster.source.label}: {len(result.problems)} problem(s); nothing was imported.",
+            style="red",
+            markup=False,
+        )
         for problem in result.problems:
-            err.print(f"  line {problem.line}: {problem.message}", markup=False, highlight=False)
+            where = roster.source.at(problem.line)
+            err.print(f"  {where}: {problem.message}", markup=False, highlight=False)
         return
     verb = "would be" if result.dry_run else "were"
     out.print(
@@ -90,23 +104,29 @@ def _report_import(file: Path, result: ImportResult) -> None:
 
 @roster_app.command("list")
 def roster_list(
-    region: Annotated[str | None, typer.Option(help="Only this region code, e.g. halland.")] = None,
-    role: Annotated[Role | None, typer.Option(help="Only people holding this role.")] = None,
-    as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")] = False,
+    region: Annotated[str | None, region_option("Only this region, e.g. halland.")] = None,
+    role: Annotated[Role | None, role_option("Only people holding this role.")] = None,
+    as_csv: Annotated[
+        bool, csv_option("Print the people file `roster import` reads instead of a table.")
+    ] = False,
+    xlsx: Annotated[
+        Path | None, xlsx_option("Write the people file `roster import` reads as Excel.")
+    ] = None,
 ) -> None:
-    """List the roster."""
+    """List the roster, or export it to edit and import again."""
+    if as_csv or xlsx:
+        sheet = run_reading(lambda session: people_sheet(session, region=region, role=role))
+        output_sheet(sheet, as_csv=as_csv, xlsx=xlsx, what="people")
+        return
 
-    async def work(database: Database) -> list[Any]:
-        async with database.session(write_lock=False) as session:
-            return await list_people(session, region=region, role=role)
-
-    people = run_with_database(work)
+    people = run_reading(lambda session: list_people(session, region=region, role=role))
     columns = ("email", "name", "roles", "region", "language", "bt", "active")
-    rows = [
-        (
+    table = Table(*columns, title=f"{len(people)} people")
+    for s in people:
+        table.add_row(
             s.person.email,
             s.person.name,
-            "|".join(sorted(s.roles)),
+            "|".join(held.value for held in Role if held in s.roles),
             s.person.region_code,
             s.person.language or "",
             f"{s.programme.bt_type} {s.programme.start}–{s.programme.planned_end}"
@@ -114,14 +134,25 @@ def roster_list(
             else "",
             "yes" if s.person.active else "no",
         )
-        for s in people
-    ]
-    if as_csv:
-        writer = csv.writer(sys.stdout)
-        writer.writerow(columns)
-        writer.writerows(rows)
+    print_table(table)
+
+
+@roster_app.command("placements")
+def roster_placements(
+    region: Annotated[str | None, region_option("Only this region's doctors.")] = None,
+    as_csv: Annotated[
+        bool, csv_option("Print the placements file `roster import` reads instead of a table.")
+    ] = False,
+    xlsx: Annotated[
+        Path | None, xlsx_option("Write the placements file `roster import` reads as Excel.")
+    ] = None,
+) -> None:
+    """List the doctors' placements, or export them to edit and import again."""
+    sheet = run_reading(lambda session: placements_sheet(session, region=region))
+    if as_csv or xlsx:
+        output_sheet(sheet, as_csv=as_csv, xlsx=xlsx, what="placements")
         return
-    table = Table(*columns, title=f"{len(rows)} people")
-    for row in rows:
-        table.add_row(*row)
-    out.print(table)
+    table = Table(*sheet.header, title=f"{len(sheet.rows)} placements")
+    for row in sheet.rows:
+        table.add_row(*(cell_text(cell) for cell in row))
+    print_table(table)

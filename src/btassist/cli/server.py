@@ -9,10 +9,12 @@ from typing import Annotated
 import typer
 
 from btassist.cli.common import (
-    LOOPBACK_HOSTS,
     err,
+    fail,
+    is_loopback,
     load_settings,
     out,
+    require_database,
 )
 from btassist.common.language import Language
 
@@ -24,6 +26,14 @@ def serve(
         bool,
         typer.Option("--demo", help="Load the demo roster and course sessions (idempotent)."),
     ] = False,
+    allow_unauthenticated: Annotated[
+        bool,
+        typer.Option(
+            "--allow-unauthenticated",
+            help="In local mode (no MicrosoftAppId), listen on a non-loopback --host anyway: "
+            "anyone who reaches it can talk to the bot as anyone.",
+        ),
+    ] = False,
 ) -> None:
     """Run the bot's web app (/api/messages, /healthz); migrates the database on start."""
     from aiohttp import web
@@ -32,6 +42,13 @@ def serve(
     from btassist.calendar.http import FeedAccessLogger
 
     settings = load_settings()
+    if settings.local_mode and not is_loopback(host) and not allow_unauthenticated:
+        fail(
+            f"local mode (no MicrosoftAppId) takes unauthenticated requests, so it listens only "
+            f"on loopback, not {host}; use --host 127.0.0.1, set MicrosoftAppId, or pass "
+            "--allow-unauthenticated"
+        )
+    require_database(settings.database_url)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # one line per timer tick is noise
     if settings.local_mode:
@@ -39,7 +56,7 @@ def serve(
             "[bold yellow]LOCAL MODE[/]: MicrosoftAppId is not set, so /api/messages takes "
             "requests without Bot Framework authentication (like the Bot Framework Emulator)."
         )
-        if host not in LOOPBACK_HOSTS:
+        if not is_loopback(host):
             err.print(
                 f"[bold red]WARNING[/]: listening on {host} in local mode: anyone who can reach "
                 "this address can talk to the bot as anyone. Use --host 127.0.0.1, or set "
@@ -70,6 +87,7 @@ def chat(
     from btassist.localchat.repl import ChatOptions, ChatStartError, run_chat
 
     settings = load_settings()
+    require_database(settings.database_url)
     # Errors only: the chat says itself that it runs in local mode, and turn failures still show.
     logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s %(message)s")
     try:

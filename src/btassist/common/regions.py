@@ -50,11 +50,19 @@ _BY_WORD = {
 
 
 class UnknownRegion(ValueError):
-    """A region code or name that is none of ours; the message lists the valid codes."""
+    """A region code or name that is none of ours; the message lists the valid ones."""
 
     def __init__(self, given: str) -> None:
-        super().__init__(f"unknown region {given!r}; use one of {', '.join(REGION_CODES)}")
+        super().__init__(f"unknown region {given!r}; use one of {region_choices()}")
         self.given = given
+
+
+def region_choices() -> str:
+    """`vgr (västra götaland, …), kronoberg, gavleborg (gävleborg), …` for messages."""
+    return ", ".join(
+        f"{region.code} ({', '.join(region.aliases)})" if region.aliases else region.code
+        for region in REGIONS
+    )
 
 
 def region_info(code: str) -> RegionInfo:

@@ -24,7 +24,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -105,19 +104,15 @@ class CourseRecord:
     active: bool
 
 
-def read_catalogue(path: Path) -> CatalogueDocument:
-    """Read a YAML catalogue file; a file that is not YAML at all is a `CourseFileError`."""
-    try:
-        raw = path.read_bytes()
-    except OSError as error:
-        raise CourseFileError(f"cannot read {path}: {error.strerror or error}") from error
+def parse_catalogue_bytes(raw: bytes, *, name: str) -> CatalogueDocument:
+    """A YAML catalogue from its bytes (a file on disk or one sent to the bot)."""
     if len(raw) > MAX_FILE_BYTES:
-        raise CourseFileError(f"{path} is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")
+        raise CourseFileError(f"{name} is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise CourseFileError(f"{path} is not UTF-8 (byte {error.start})") from error
-    return parse_catalogue(text, name=str(path))
+        raise CourseFileError(f"{name} is not UTF-8 (byte {error.start})") from error
+    return parse_catalogue(text, name=name)
 
 
 def parse_catalogue(text: str, *, name: str) -> CatalogueDocument:

@@ -23,11 +23,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from btassist.common.tabular import (
     CellReader,
-    CsvFileError,
     CsvRow,
     Problem,
+    Table,
+    TableFileError,
     parse_csv_text,
-    read_csv_file,
+    parse_table,
+    read_file_bytes,
 )
 from btassist.courses.catalogue import (
     CatalogueDocument,
@@ -36,7 +38,7 @@ from btassist.courses.catalogue import (
     FileProblem,
     bundled_catalogue,
     check_catalogues,
-    read_catalogue,
+    parse_catalogue_bytes,
 )
 from btassist.courses.enrolment import cancel_session, fill_free_seats
 from btassist.courses.models import Course, CourseRegion, CourseSession, Recurrence, SessionStatus
@@ -116,29 +118,39 @@ class CourseImportResult:
 
 
 def read_course_file(path: Path) -> CourseFile:
-    """Read a `.yaml`/`.yml` catalogue or a `.csv` session list."""
-    suffix = path.suffix.lower()
+    """Read a `.yaml`/`.yml` catalogue, or a `.csv`/`.xlsx` session list."""
+    try:
+        data = read_file_bytes(path)
+    except TableFileError as error:
+        raise CourseFileError(str(error)) from error
+    return parse_course_file(data, name=str(path))
+
+
+def parse_course_file(data: bytes, *, name: str) -> CourseFile:
+    """A course file from its bytes (a file sent to the bot); the name's extension decides."""
+    suffix = Path(name).suffix.lower()
     if suffix in {".yaml", ".yml"}:
-        return read_catalogue(path)
-    if suffix == ".csv":
-        try:
-            table = read_csv_file(path)
-        except CsvFileError as error:
-            raise CourseFileError(str(error)) from error
-        return _session_file(str(path), table.header, table.rows)
-    raise CourseFileError(f"{path}: expected a .yaml catalogue or a .csv list of sessions")
+        return parse_catalogue_bytes(data, name=name)
+    if suffix not in {".csv", ".xlsx"}:
+        raise CourseFileError(
+            f"{name}: expected a .yaml catalogue or a .csv/.xlsx list of sessions"
+        )
+    try:
+        return _session_file(parse_table(data, name=name))
+    except TableFileError as error:
+        raise CourseFileError(str(error)) from error
 
 
 def parse_sessions_text(text: str, *, name: str) -> SessionFile:
     """Parse a CSV session list from text (tests, the demo)."""
     try:
-        table = parse_csv_text(text)
-    except CsvFileError as error:
+        return _session_file(parse_csv_text(text, name=name))
+    except TableFileError as error:
         raise CourseFileError(f"{name}: {error}") from error
-    return _session_file(name, table.header, table.rows)
 
 
-def _session_file(name: str, header: tuple[str, ...], rows: list[CsvRow]) -> SessionFile:
+def _session_file(table: Table) -> SessionFile:
+    name, header = table.source.label, table.header
     missing = [column for column in REQUIRED_SESSION_COLUMNS if column not in header]
     if missing:
         raise CourseFileError(
@@ -150,7 +162,7 @@ def _session_file(name: str, header: tuple[str, ...], rows: list[CsvRow]) -> Ses
         raise CourseFileError(
             f"{name}: unknown column(s) {', '.join(unknown)} (valid: {', '.join(SESSION_COLUMNS)})"
         )
-    return SessionFile(name=name, rows=rows)
+    return SessionFile(name=name, rows=table.rows)
 
 
 async def import_course_file(

@@ -13,7 +13,7 @@ from dateutil.relativedelta import relativedelta
 from btassist.db.engine import Database
 from btassist.db.types import utcnow
 from btassist.demo.courses import load_demo_courses
-from btassist.roster.csv_files import RosterFile, parse_roster_text
+from btassist.roster.files import RosterFile, parse_roster_text
 from btassist.roster.importer import ImportResult, import_roster
 
 log = logging.getLogger(__name__)

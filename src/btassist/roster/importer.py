@@ -14,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from btassist.common.tabular import Problem
 from btassist.db.engine import Database
 from btassist.db.types import utcnow
-from btassist.roster.csv_files import RosterFile, RosterFileKind
+from btassist.roster.files import RosterFile, RosterFileKind
 from btassist.roster.models import (
     BTProgramme,
     Person,

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from btassist.common.language import Language
-from btassist.common.tabular import CellReader, CsvRow, Problem
+from btassist.common.tabular import CellReader, Problem, TableRow
 from btassist.roster.models import BTType, PlacementKind, Role
 
 ROLE_ALIASES: dict[str, Role] = {
@@ -26,6 +26,33 @@ PLACEMENT_ALIASES: dict[str, PlacementKind] = {
 }
 
 Progress = Callable[[int], None]
+
+
+class UnknownRole(ValueError):
+    """A role word that is none of ours; the message lists the valid ones, Swedish words too."""
+
+    def __init__(self, given: str) -> None:
+        super().__init__(f"unknown role {given!r}; use one of {role_choices()}")
+        self.given = given
+
+
+def role_choices() -> str:
+    """`doctor (läkare, bt-läkare), supervisor (handledare), …` for messages."""
+    words: dict[Role, list[str]] = {role: [] for role in Role}
+    for word, role in ROLE_ALIASES.items():
+        if word != role.value:
+            words[role].append(word)
+    return ", ".join(
+        f"{role.value} ({', '.join(words[role])})" if words[role] else role.value for role in Role
+    )
+
+
+def parse_role(text: str) -> Role:
+    """The role a word names, English or Swedish, in any case; raises `UnknownRole`."""
+    found = ROLE_ALIASES.get(text.strip().lower())
+    if found is None:
+        raise UnknownRole(text)
+    return found
 
 
 @dataclass(frozen=True)
@@ -75,7 +102,7 @@ class KnownPeople:
 
 
 def check_people(
-    rows: Iterable[CsvRow], known: KnownPeople, progress: Progress | None = None
+    rows: Iterable[TableRow], known: KnownPeople, progress: Progress | None = None
 ) -> tuple[list[PersonRecord], list[Problem]]:
     """Validate a people file; a row naming a main supervisor may rely on other rows."""
     rows = list(rows)
@@ -106,11 +133,10 @@ def _person(
     name = cells.text("name")
     roles: set[Role] = set()
     for part in filter(None, (p.strip().lower() for p in cells.text("role").split("|"))):
-        if part in ROLE_ALIASES:
-            roles.add(ROLE_ALIASES[part])
-        else:
-            valid = ", ".join(role.value for role in Role)
-            cells.fail(f"unknown role {part!r} (valid: {valid}; separate several with |)")
+        try:
+            roles.add(parse_role(part))
+        except UnknownRole as error:
+            cells.fail(f"{error} (separate several with |)")
     region = cells.text("region").lower()
     if region and region not in known.regions:
         cells.fail(f"unknown region {region!r} (valid: {', '.join(sorted(known.regions))})")
@@ -182,7 +208,7 @@ def _check_supervisor(
 
 
 def check_placements(
-    rows: Iterable[CsvRow], known: KnownPeople, progress: Progress | None = None
+    rows: Iterable[TableRow], known: KnownPeople, progress: Progress | None = None
 ) -> tuple[list[PlacementRecord], list[Problem]]:
     """Validate a placements file against the people already in the database."""
     problems: list[Problem] = []

@@ -1,4 +1,4 @@
-"""The roster's two kinds of file, people and placements, told apart by their header."""
+"""The roster's two kinds of file, people and placements (CSV or Excel), told apart by header."""
 
 from __future__ import annotations
 
@@ -7,10 +7,13 @@ from enum import StrEnum
 from pathlib import Path
 
 from btassist.common.tabular import (
-    CsvFileError,
-    CsvRow,
+    Table,
+    TableFileError,
+    TableRow,
+    TableSource,
     parse_csv_text,
-    read_csv_file,
+    parse_table,
+    read_table,
 )
 
 PEOPLE_COLUMNS = (
@@ -35,27 +38,35 @@ class RosterFileKind(StrEnum):
     placements = "placements"
 
 
-RosterFileError = CsvFileError  # the name the roster import has always raised
+RosterFileError = TableFileError  # the name the roster import has always raised
 
 
 @dataclass(frozen=True)
 class RosterFile:
-    """A parsed roster file: what kind it is and its rows."""
+    """A read roster file: what kind it is, its rows and where it came from."""
 
     kind: RosterFileKind
-    rows: list[CsvRow]
+    rows: list[TableRow]
+    source: TableSource
 
 
 def read_roster_file(path: Path) -> RosterFile:
-    """Read a people or placements CSV; the header tells the two apart."""
-    table = read_csv_file(path)
-    return RosterFile(kind=_kind_of(table.header), rows=table.rows)
+    """Read a people or placements file, CSV or `.xlsx`; the header tells the two apart."""
+    return _roster(read_table(path))
 
 
-def parse_roster_text(text: str) -> RosterFile:
+def parse_roster_file(data: bytes, *, name: str) -> RosterFile:
+    """A people or placements file from its bytes (a file sent to the bot), CSV or `.xlsx`."""
+    return _roster(parse_table(data, name=name))
+
+
+def parse_roster_text(text: str, *, name: str = "roster.csv") -> RosterFile:
     """Parse CSV text whose first line is a people or placements header."""
-    table = parse_csv_text(text)
-    return RosterFile(kind=_kind_of(table.header), rows=table.rows)
+    return _roster(parse_csv_text(text, name=name))
+
+
+def _roster(table: Table) -> RosterFile:
+    return RosterFile(kind=_kind_of(table.header), rows=table.rows, source=table.source)
 
 
 def _kind_of(header: tuple[str, ...]) -> RosterFileKind:
@@ -67,8 +78,8 @@ def _kind_of(header: tuple[str, ...]) -> RosterFileKind:
             return kind
         if header[:1] == expected[:1]:
             missing = ", ".join(c for c in expected if c not in header)
-            raise CsvFileError(f"the {kind} header lacks the column(s): {missing}")
-    raise CsvFileError(
+            raise TableFileError(f"the {kind} header lacks the column(s): {missing}")
+    raise TableFileError(
         "unrecognised header; expected either\n  "
         + ",".join(PEOPLE_COLUMNS)
         + "\nor\n  "
