@@ -40,6 +40,7 @@ from btassist.calendar.tokens import person_for_token
 from btassist.common.language import Language, language_for
 from btassist.db.engine import Database
 from btassist.i18n.catalogue import t
+from btassist.observability.metrics import counted_feed
 
 log = logging.getLogger(__name__)
 
@@ -324,12 +325,15 @@ def _found(feed: Feed) -> Callable[[AsyncSession], Awaitable[Feed | None]]:
 
 
 def calendar_routes() -> list[web.RouteDef]:
-    """The feed routes (GET, and HEAD with them); the service lives under `FEEDS`."""
+    """The feed routes (GET, and HEAD with them); the service lives under `FEEDS`.
+
+    Each is counted and timed by feed kind when the app has metrics (`/metrics`).
+    """
     return [
-        web.get("/calendar/course/{code}.ics", course_feed),
-        web.get("/calendar/region/{code}.ics", region_feed),
-        web.get("/calendar/session/{session_id}.ics", session_feed),
-        web.get("/calendar/{token}.ics", personal_feed),
+        web.get("/calendar/course/{code}.ics", counted_feed("course", course_feed)),
+        web.get("/calendar/region/{code}.ics", counted_feed("region", region_feed)),
+        web.get("/calendar/session/{session_id}.ics", counted_feed("session", session_feed)),
+        web.get("/calendar/{token}.ics", counted_feed("personal", personal_feed)),
     ]
 
 
