@@ -24,6 +24,7 @@ from btassist.db.types import utcnow
 from btassist.dialogs.turn import FlowContext
 from btassist.faq.store import FaqStore
 from btassist.faq.watch import FaqWatcher
+from btassist.legal.pages import legal_routes
 from btassist.observability.health import readiness
 from btassist.observability.metrics import METRICS, Metrics, outbox_backlog
 from btassist.settings import Settings
@@ -66,6 +67,9 @@ def app_factory(
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
     app.router.add_routes(calendar_routes())
+    app.router.add_routes(
+        legal_routes(organisation=settings.organisation, contact=settings.privacy_contact)
+    )
     return app
 
 

@@ -37,7 +37,7 @@ from btassist.calendar.feeds import (
 )
 from btassist.calendar.ical import render
 from btassist.calendar.tokens import person_for_token
-from btassist.common.language import Language, language_for
+from btassist.common.language import Language, requested_language
 from btassist.db.engine import Database
 from btassist.i18n.catalogue import t
 from btassist.observability.metrics import counted_feed
@@ -271,11 +271,7 @@ def not_found() -> web.Response:
 
 def _language(request: web.Request) -> Language:
     """?lang=sv|en, else the first language the client accepts, else Swedish."""
-    asked = request.query.get("lang", "").lower()
-    if asked in {language.value for language in Language}:
-        return Language(asked)
-    accepted = request.headers.get("Accept-Language", "").split(",")[0].split(";")[0].strip()
-    return language_for(None, accepted or None)
+    return requested_language(request.query.get("lang"), request.headers.get("Accept-Language"))
 
 
 # Routes -----------------------------------------------------------------------------------------
