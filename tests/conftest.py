@@ -12,6 +12,7 @@ from btassist.db.engine import Database
 from btassist.localchat.client import ChatClient
 from btassist.localchat.connector import FakeConnector
 from tests.support.bot import RunningBot, local_settings, running_bot
+from tests.support.cards import SENT_CARDS, CardRecordingConnector
 from tests.support.databases import (
     create_postgres_database,
     drop_postgres_database,
@@ -76,6 +77,20 @@ async def db(db_url: str) -> AsyncIterator[Database]:
     await database.dispose()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def cards_teams_will_render() -> Iterator[None]:
+    """After the last test: every card the bot sent passes Microsoft's checks for Teams.
+
+    One Node run over all distinct cards (tests/support/cards.py); a failure lists each card
+    with the test that first sent it and what Teams would not render.
+    """
+    yield
+    if SENT_CARDS:
+        report = SENT_CARDS.report()
+        if report:
+            pytest.fail(f"cards Teams would not render as sent:\n\n{report}", pytrace=False)
+
+
 @pytest.fixture
 def demo_dir() -> Path:
     """The shipped example roster."""
@@ -92,7 +107,7 @@ def pytest_report_header() -> str:
 @pytest.fixture
 async def connector() -> AsyncIterator[FakeConnector]:
     """A local Bot Connector server on loopback that records what the bot sends."""
-    async with FakeConnector() as fake:
+    async with CardRecordingConnector() as fake:
         yield fake
 
 

@@ -68,12 +68,12 @@ def test_bad_configuration_is_reported_not_raised(tmp_path: Path) -> None:
     assert "database_url" in done.stderr
 
 
-def test_serve_demo_answers_healthz_with_the_demo_roster(tmp_path: Path) -> None:
+def test_serve_demo_is_ready_with_the_demo_roster(tmp_path: Path) -> None:
     port = free_port()
     env = {"BTASSIST_DATABASE_URL": f"sqlite:///{tmp_path / 'demo.db'}"}
     with (
         running_service(["serve", "--demo", "--port", str(port)], cwd=tmp_path, env=env, port=port),
-        urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response,
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as response,
     ):
         health = json.load(response)
         assert response.status == 200

@@ -13,9 +13,11 @@ import pytest
 from typer.testing import CliRunner
 
 from btassist.cli import app
-from btassist.teamsapp.package import PackageError, build_package
+from btassist.teamsapp.package import PackageError, build_package, package_problems
+from tests.support.teamscheck import manifest_problems
 
 APP_ID = "11111111-2222-4333-8444-555555555555"
+URL = "https://bt.example.org"
 
 
 def test_the_package_names_this_bot_and_host() -> None:
@@ -29,6 +31,9 @@ def test_the_package_names_this_bot_and_host() -> None:
     assert manifest["bots"][0]["scopes"] == ["personal"]
     assert manifest["validDomains"] == ["bt.example.org"]
     assert manifest["developer"]["websiteUrl"] == "https://bt.example.org/bot"
+    assert manifest["developer"]["privacyUrl"] == "https://bt.example.org/bot/privacy"
+    assert manifest["developer"]["termsOfUseUrl"] == "https://bt.example.org/bot/terms"
+    assert manifest["bots"][0]["supportsFiles"] is True  # file attachments in the personal chat
     raw = package.read("manifest.json").decode()
     assert not re.search(r"\{(app_id|public_url|host|version|developer)\}", raw)
     english = json.loads(package.read("en-us.json"))
@@ -37,6 +42,55 @@ def test_the_package_names_this_bot_and_host() -> None:
         png = package.read(name)
         assert png[:8] == b"\x89PNG\r\n\x1a\n"
         assert struct.unpack(">II", png[16:24]) == (size, size)
+
+
+def package_files(**replaced: bytes) -> dict[str, bytes]:
+    """The files of a built package, some replaced."""
+    package = zipfile.ZipFile(io.BytesIO(build_package(app_id=APP_ID, public_url=URL)))
+    return {name: package.read(name) for name in package.namelist()} | replaced
+
+
+def zipped(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as package:
+        for name, data in files.items():
+            package.writestr(name, data)
+    return buffer.getvalue()
+
+
+def test_the_manifest_passes_microsofts_newest_schema() -> None:
+    files = package_files()
+    manifest = json.loads(files["manifest.json"])
+
+    assert manifest["manifestVersion"] == "1.30"
+    assert manifest_problems(manifest, {"en-us.json": json.loads(files["en-us.json"])}) == []
+
+
+def test_a_missing_field_fails_the_schema() -> None:
+    manifest = json.loads(package_files()["manifest.json"])
+    del manifest["developer"]["privacyUrl"]
+    manifest["description"]["short"] = "x" * 81
+
+    problems = manifest_problems(manifest, {})
+
+    assert any("privacyUrl" in problem for problem in problems)
+    assert any("/description/short" in problem for problem in problems)
+
+
+def test_a_wrong_icon_size_or_an_opaque_outline_is_refused() -> None:
+    files = package_files()
+    opaque = bytearray(files["outline.png"])
+    opaque[25] = 2  # colour type RGB: no alpha channel
+
+    assert package_problems(zipped(files)) == []
+    assert package_problems(zipped(package_files(**{"color.png": files["outline.png"]}))) == [
+        "the color icon color.png is 32×32, Teams needs 192×192"
+    ]
+    assert package_problems(zipped(package_files(**{"outline.png": bytes(opaque)}))) == [
+        "the outline icon outline.png has no transparency"
+    ]
+    del files["en-us.json"]
+    assert package_problems(zipped(files)) == ["the en-us strings file is missing"]
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
@@ -10,17 +11,21 @@ from typing import Any
 
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from btassist.bot.adapter import MAX_BODY_BYTES
 from btassist.bot.runtime import BotRuntime, build_runtime
 from btassist.calendar.http import FEEDS, FeedService, calendar_routes
 from btassist.courses.importer import ensure_catalogue
 from btassist.db.engine import Database
-from btassist.db.migrate import current_revision, upgrade
+from btassist.db.migrate import upgrade
 from btassist.db.types import utcnow
 from btassist.dialogs.turn import FlowContext
 from btassist.faq.store import FaqStore
 from btassist.faq.watch import FaqWatcher
+from btassist.legal.pages import legal_routes
+from btassist.observability.health import readiness
+from btassist.observability.metrics import METRICS, Metrics, outbox_backlog
 from btassist.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -51,12 +56,18 @@ def app_factory(
     """
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     app[SETTINGS] = settings
+    app[METRICS] = Metrics()
     app.cleanup_ctx.append(
         _service_context(settings, demo=demo, credentials_factory=credentials_factory, clock=clock)
     )
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics)
     app.router.add_routes(calendar_routes())
+    app.router.add_routes(
+        legal_routes(organisation=settings.organisation, contact=settings.privacy_contact)
+    )
     return app
 
 
@@ -118,17 +129,38 @@ async def messages(request: web.Request) -> web.Response:
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """Liveness and database status for load balancers and the README's first command."""
+    """Liveness: the process serves HTTP. Never touches the database (a slow one is no reason
+    to restart the process; that is what /readyz is for)."""
+    return web.json_response({"status": "ok"}, headers={"Cache-Control": "no-store"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """Readiness: the database answers and its schema is the one this code ships; else 503."""
     database = request.app[DATABASE]
-    if not await database.ping():
-        return web.json_response({"status": "degraded", "database": "unreachable"}, status=503)
-    revision = await current_revision(database)
+    found = await readiness(database)
+    body = {
+        "status": "ready" if found.ready else "not ready",
+        "database": "ok" if found.database else "unreachable",
+        "backend": database.engine.dialect.name,
+        "schema": found.schema,
+        "expected_schema": found.expected,
+        "mode": "local" if request.app[SETTINGS].local_mode else "bot-framework",
+    }
     return web.json_response(
-        {
-            "status": "ok",
-            "database": "ok",
-            "backend": database.engine.dialect.name,
-            "schema": revision,
-            "mode": "local" if request.app[SETTINGS].local_mode else "bot-framework",
-        }
+        body, status=200 if found.ready else 503, headers={"Cache-Control": "no-store"}
+    )
+
+
+async def metrics(request: web.Request) -> web.Response:
+    """Prometheus metrics; with `BTASSIST_METRICS_TOKEN` set, only for `Bearer <token>`."""
+    token = request.app[SETTINGS].metrics_token.get_secret_value()
+    if token and not hmac.compare_digest(
+        request.headers.get("Authorization", "").encode(), f"Bearer {token}".encode()
+    ):
+        return web.json_response({"error": "unauthorized"}, status=401)
+    measured = request.app[METRICS]
+    measured.show_outbox(await outbox_backlog(request.app[DATABASE]))
+    return web.Response(
+        body=measured.exposition(),
+        headers={"Content-Type": CONTENT_TYPE_LATEST, "Cache-Control": "no-store"},
     )

@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from btassist.observability.logs import LogFormat
+
 DEFAULT_DATABASE_URL = "sqlite:///btassist.db"
 
 
@@ -59,6 +61,18 @@ class Settings(BaseSettings):
         gt=0,
         description="Seconds to wait for the channel's token-signing keys (OpenID metadata and "
         "JWKS); meanwhile cached keys stay in use, and without any a request gets 401.",
+    )
+    log_format: LogFormat = Field(
+        LogFormat.text, description="`text` lines, or `json`: one JSON object per line."
+    )
+    metrics_token: SecretStr = Field(
+        SecretStr(""), description="When set, /metrics needs `Authorization: Bearer <token>`."
+    )
+    organisation: str = Field(
+        "", description="Who runs this service (the data controller), named on /privacy."
+    )
+    privacy_contact: str = Field(
+        "", description="Where people ask about their data (e-mail or web address), on /privacy."
     )
 
     APP_ID: str = Field("", validation_alias=AliasChoices("MicrosoftAppId", "APP_ID"))

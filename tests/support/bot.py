@@ -18,6 +18,7 @@ from btassist.localchat.connector import FakeConnector
 from btassist.localchat.loopback import serving
 from btassist.roster.importer import import_roster
 from btassist.settings import Settings
+from tests.support.cards import record_invoke_cards
 
 # The demo roster's people as Teams users (see src/btassist/demo/roster/people.csv).
 AMIR = ChatUser(
@@ -71,11 +72,14 @@ async def running_bot(
 ) -> AsyncIterator[RunningBot]:
     """Start `app_factory(settings)` on 127.0.0.1:<free port>; stop it on exit.
 
+    Cards in invoke responses are collected for the session's card check (tests/support/cards.py).
+
     `roster_only` loads the demo people and placements but not the demo course sessions, for
     tests that create exactly the sessions they rely on.
     """
     demo = demo and not roster_only
     app = app_factory(settings, demo=demo, credentials_factory=credentials_factory, clock=clock)
+    app.middlewares.append(record_invoke_cards)
     async with serving(app) as url, aiohttp.ClientSession() as http:
         if roster_only:
             for roster in demo_roster():
@@ -86,5 +90,8 @@ async def running_bot(
 
 def local_settings(db_url: str, **overrides: Any) -> Settings:
     """Settings for a local-mode bot on `db_url`, ignoring the developer's environment."""
-    values: dict[str, Any] = {"database_url": db_url, "APP_ID": "", **overrides}
+    # No periodic look for notices queued behind the app's back: tests that write outbox rows
+    # directly count them undisturbed, and the app's own notices still go out at once.
+    values: dict[str, Any] = {"database_url": db_url, "APP_ID": "", "outbox_interval": 0}
+    values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

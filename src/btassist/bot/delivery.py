@@ -67,6 +67,7 @@ class OutboxWorker:
         self.name = worker_name()
         self._database: Database = context.database
         self._wake = asyncio.Event()
+        self._stopped = asyncio.Event()
         self._in_flight: dict[int, asyncio.Task[None]] = {}
         self._stopping = False
         self._loop: asyncio.Task[None] | None = None
@@ -86,8 +87,13 @@ class OutboxWorker:
         self._wake.set()
 
     async def stop(self, *, patience: float = STOP_PATIENCE) -> None:
-        """Stop claiming, let sends in flight finish (up to `patience` s), give back the rest."""
+        """Stop claiming, let sends in flight finish (up to `patience` s), give back the rest.
+
+        Nothing is cancelled in the middle of a database call: the loops see the stop and end
+        by themselves once the sends they wait for are done or given back.
+        """
         self._stopping = True
+        self._stopped.set()
         self._wake.set()
         if self._in_flight:
             await asyncio.wait(list(self._in_flight.values()), timeout=patience)
@@ -101,9 +107,7 @@ class OutboxWorker:
             log.warning("outbox worker gave back %d unfinished notices", len(unfinished))
         for background in (self._loop, self._renewer):
             if background is not None:
-                background.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await background
+                await background
 
     async def _run(self) -> None:
         while not self._stopping:
@@ -118,8 +122,11 @@ class OutboxWorker:
             self._wake.clear()
 
     async def _renew_leases(self) -> None:
-        while True:
-            await asyncio.sleep(RENEW_EVERY)
+        while not self._stopping:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopped.wait(), RENEW_EVERY)
+            if self._stopping:
+                break
             try:
                 await self.renew_leases()
             except Exception:

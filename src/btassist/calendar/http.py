@@ -37,9 +37,10 @@ from btassist.calendar.feeds import (
 )
 from btassist.calendar.ical import render
 from btassist.calendar.tokens import person_for_token
-from btassist.common.language import Language, language_for
+from btassist.common.language import Language, requested_language
 from btassist.db.engine import Database
 from btassist.i18n.catalogue import t
+from btassist.observability.metrics import counted_feed
 
 log = logging.getLogger(__name__)
 
@@ -260,11 +261,7 @@ def not_found() -> web.Response:
 
 def _language(request: web.Request) -> Language:
     """?lang=sv|en, else the first language the client accepts, else Swedish."""
-    asked = request.query.get("lang", "").lower()
-    if asked in {language.value for language in Language}:
-        return Language(asked)
-    accepted = request.headers.get("Accept-Language", "").split(",")[0].split(";")[0].strip()
-    return language_for(None, accepted or None)
+    return requested_language(request.query.get("lang"), request.headers.get("Accept-Language"))
 
 
 # Routes -----------------------------------------------------------------------------------------
@@ -314,12 +311,15 @@ def _found(feed: Feed) -> Callable[[AsyncSession], Awaitable[Feed | None]]:
 
 
 def calendar_routes() -> list[web.RouteDef]:
-    """The feed routes (GET, and HEAD with them); the service lives under `FEEDS`."""
+    """The feed routes (GET, and HEAD with them); the service lives under `FEEDS`.
+
+    Each is counted and timed by feed kind when the app has metrics (`/metrics`).
+    """
     return [
-        web.get("/calendar/course/{code}.ics", course_feed),
-        web.get("/calendar/region/{code}.ics", region_feed),
-        web.get("/calendar/session/{session_id}.ics", session_feed),
-        web.get("/calendar/{token}.ics", personal_feed),
+        web.get("/calendar/course/{code}.ics", counted_feed("course", course_feed)),
+        web.get("/calendar/region/{code}.ics", counted_feed("region", region_feed)),
+        web.get("/calendar/session/{session_id}.ics", counted_feed("session", session_feed)),
+        web.get("/calendar/{token}.ics", counted_feed("personal", personal_feed)),
     ]
 
 

@@ -40,6 +40,7 @@ def serve(
 
     from btassist.app import app_factory
     from btassist.calendar.http import FeedAccessLogger
+    from btassist.observability.logs import configure_logging
 
     settings = load_settings()
     if settings.local_mode and not is_loopback(host) and not allow_unauthenticated:
@@ -49,8 +50,7 @@ def serve(
             "--allow-unauthenticated"
         )
     require_database(settings.database_url)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # one line per timer tick is noise
+    configure_logging(settings.log_format)  # BTASSIST_LOG_FORMAT=json: one JSON object a line
     if settings.local_mode:
         err.print(
             "[bold yellow]LOCAL MODE[/]: MicrosoftAppId is not set, so /api/messages takes "

@@ -19,3 +19,11 @@ def language_for(preferred: Language | None, locale: str | None) -> Language:
     if locale is None or not locale.strip():
         return Language.sv
     return Language.sv if locale.strip().lower().split("-")[0] == "sv" else Language.en
+
+
+def requested_language(asked: str | None, accept_language: str | None) -> Language:
+    """A web page's language: `?lang=sv|en`, else the first one the client accepts, else Swedish."""
+    if asked and asked.lower() in {language.value for language in Language}:
+        return Language(asked.lower())
+    accepted = (accept_language or "").split(",")[0].split(";")[0].strip()
+    return language_for(None, accepted or None)

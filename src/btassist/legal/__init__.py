@@ -1,0 +1,1 @@
+"""The privacy notice and terms of use (/privacy, /terms) and the retention rules they state."""
