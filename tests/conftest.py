@@ -10,8 +10,8 @@ import pytest
 
 from btassist.db.engine import Database
 from btassist.localchat.client import ChatClient
-from btassist.localchat.connector import FakeConnector
 from tests.support.bot import RunningBot, local_settings, running_bot
+from tests.support.connector import FakeConnector
 from tests.support.databases import (
     create_postgres_database,
     drop_postgres_database,

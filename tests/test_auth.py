@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from btassist.localchat.connector import FakeConnector
 from tests.support.bot import AMIR, RunningBot, local_settings, running_bot
+from tests.support.connector import FakeConnector
 from tests.support.openid import (
     OUTBOUND_TOKEN,
     OpenIdIssuer,
