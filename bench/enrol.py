@@ -26,11 +26,10 @@ import aiohttp
 from btassist.app import DATABASE, app_factory
 from btassist.courses.models import Course, CourseKind, CourseRegion, CourseSession
 from btassist.localchat.client import ChatClient, ChatUser
-from btassist.localchat.connector import FakeConnector
 from btassist.localchat.loopback import serving
 from btassist.roster.models import Person, PersonRole, Role
 from btassist.settings import Settings
-from turns import JSON, echo_app
+from turns import JSON, connector_server, echo_app
 
 TARGET_P95_MS = 50.0
 
@@ -138,7 +137,7 @@ async def main(count: int, clients: int, think: float) -> int:
         )
         app = app_factory(settings)
         async with (
-            FakeConnector() as connector,
+            connector_server() as connector,
             serving(echo_app()) as echo_url,
             serving(app) as our_url,
             aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=clients)) as http,

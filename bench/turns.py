@@ -16,12 +16,14 @@ import argparse
 import asyncio
 import json
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
 import aiohttp
 from aiohttp import web
@@ -29,20 +31,33 @@ from botbuilder.core import ActivityHandler, MessageFactory, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 
 from btassist.app import app_factory
-from btassist.localchat.client import ChatClient, ChatUser, JsonDict, cards_of
-from btassist.localchat.connector import FakeConnector
+from btassist.localchat.client import ChatClient, ChatUser, cards_of
+from btassist.localchat.connector import JsonDict
 from btassist.localchat.loopback import serving
 from btassist.settings import Settings
+
+if TYPE_CHECKING:
+    from tests.support.connector import FakeConnector
 
 TARGET_RATIO = 2.0
 WARMUP_TURNS = 50
 BLOCK_TURNS = 50  # the bots take turns in blocks this long
 JSON = {"Content-Type": "application/json"}
+REPO = Path(__file__).resolve().parents[1]
 
 # A doctor from the demo roster (src/btassist/demo/roster/people.csv).
 AMIR = ChatUser(
     "Amir Haddad", "amir.haddad@halland.example.org", "6d1c0f6e-0000-4000-8000-000000000111"
 )
+
+
+def connector_server() -> FakeConnector:
+    """The local Bot Connector on a loopback port of its own, in a thread (tests/support)."""
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))  # a script's own path is bench/, not the repository
+    from tests.support.connector import FakeConnector
+
+    return FakeConnector()
 
 
 class EchoBot(ActivityHandler):  # type: ignore[misc]
@@ -83,7 +98,7 @@ class Runner:
         connector by then (the bot awaits the connector before it answers the POST)."""
         activity = self.chat.activity(AMIR, text=self.text, textFormat="plain")
         body = json.dumps(activity)
-        seen = len(self.chat.connector.sent)
+        seen = self.chat.connector.last_seq
         began = time.perf_counter()
         async with self.chat.http.post(
             f"{self.chat.bot_url}/api/messages", data=body, headers=JSON
@@ -92,8 +107,8 @@ class Runner:
         elapsed = time.perf_counter() - began
         replies = [
             r.activity
-            for r in self.chat.connector.sent[seen:]
-            if r.conversation_id == AMIR.conversation_id and r.reply_to_id == activity["id"]
+            for r in self.chat.connector.deliveries(AMIR.conversation_id, after=seen)
+            if r.is_new and r.reply_to_id == activity["id"]
         ]
         if response.status not in (200, 201) or not any(map(self.answered, replies)):
             raise SystemExit(f"{self.name}: no answer (HTTP {response.status}): {replies!r}")
@@ -125,7 +140,7 @@ async def main(turns: int) -> int:
             _env_file=None, database_url=f"sqlite:///{Path(tmp) / 'bench.db'}", APP_ID=""
         )
         async with (
-            FakeConnector() as connector,
+            connector_server() as connector,
             serving(echo_app()) as echo_url,
             serving(app_factory(settings, demo=True)) as our_url,
             aiohttp.ClientSession() as http,

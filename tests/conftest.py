@@ -10,9 +10,9 @@ import pytest
 
 from btassist.db.engine import Database
 from btassist.localchat.client import ChatClient
-from btassist.localchat.connector import FakeConnector
 from tests.support.bot import RunningBot, local_settings, running_bot
-from tests.support.cards import SENT_CARDS, CardRecordingConnector
+from tests.support.cards import SENT_CARDS
+from tests.support.connector import FakeConnector
 from tests.support.databases import (
     create_postgres_database,
     drop_postgres_database,
@@ -107,7 +107,7 @@ def pytest_report_header() -> str:
 @pytest.fixture
 async def connector() -> AsyncIterator[FakeConnector]:
     """A local Bot Connector server on loopback that records what the bot sends."""
-    async with CardRecordingConnector() as fake:
+    async with FakeConnector() as fake:
         yield fake
 
 

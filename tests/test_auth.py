@@ -8,9 +8,8 @@ from typing import Any
 
 import pytest
 
-from btassist.localchat.connector import FakeConnector
 from tests.support.bot import AMIR, RunningBot, local_settings, running_bot
-from tests.support.cards import CardRecordingConnector
+from tests.support.connector import FakeConnector
 from tests.support.openid import (
     OUTBOUND_TOKEN,
     OpenIdIssuer,
@@ -40,7 +39,7 @@ def issuer() -> Iterator[OpenIdIssuer]:
 @pytest.fixture
 async def secured_connector() -> AsyncIterator[FakeConnector]:
     """A connector that only accepts the bot's outbound token."""
-    async with CardRecordingConnector(expected_token=OUTBOUND_TOKEN) as fake:
+    async with FakeConnector(expected_token=OUTBOUND_TOKEN) as fake:
         yield fake
 
 

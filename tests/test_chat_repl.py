@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 from collections.abc import Awaitable, Callable, Iterator
@@ -14,15 +15,17 @@ import pexpect
 import pytest
 from rich.console import Console
 
-from btassist.app import DATABASE
+from btassist.app import DATABASE, RUNTIME
 from btassist.common.language import Language
 from btassist.dialogs.cards import bullet_list, card, heading, paragraph
+from btassist.dialogs.turn import Reply
 from btassist.localchat.client import BotReply, Button, ChatClient
-from btassist.localchat.connector import FakeConnector
 from btassist.localchat.render import render_card, render_reply
 from btassist.localchat.repl import ChatOptions, Conversation
+from btassist.roster.identity import find_person
 from btassist.roster.queries import list_people
 from tests.support.bot import AMIR, RunningBot
+from tests.support.connector import FakeConnector
 from tests.support.processes import free_port
 
 
@@ -175,6 +178,38 @@ async def test_a_stored_language_is_explained_when_it_wins(bot: RunningBot) -> N
     transcript = console.export_text()
     assert "Elena har valt engelska" in transcript
     assert "Hi Elena!" in transcript
+
+
+async def test_what_the_bot_sends_between_turns_is_shown_as_it_arrives(bot: RunningBot) -> None:
+    async with bot.app[DATABASE].session() as session:
+        people = await list_people(session)
+        amir = await find_person(session, email=AMIR.email)
+    assert amir is not None
+    assert amir.person.id is not None
+    console = recording_console()
+    typed: asyncio.Queue[str | None] = asyncio.Queue()
+    waiting = asyncio.Event()
+
+    async def read_line(prompt: str) -> str | None:
+        waiting.set()
+        return await typed.get()
+
+    conversation = Conversation(chat=bot.chat, console=console, read_line=read_line)
+    options = ChatOptions(as_email=AMIR.email, language=Language.sv)
+    chatting = asyncio.create_task(conversation.run(people, options, tenant="local-tenant"))
+    await asyncio.wait_for(waiting.wait(), 10)  # greeted, and at the prompt
+
+    notice = Reply(card=card([heading("Påminnelse: StAS i morgon")], [submit("Öppna", "menu")]))
+    assert (await bot.app[RUNTIME].sender.send_to_person(amir.person.id, notice)).delivered
+    await asyncio.wait_for(conversation.news_shown.wait(), 5)
+    typed.put_nowait("1")  # the notice's button is what a number clicks now
+    typed.put_nowait(None)
+    assert await chatting == 0
+
+    transcript = console.export_text()
+    assert transcript.count("Påminnelse: StAS i morgon") == 1
+    assert "→ Öppna" in transcript
+    assert transcript.index("Påminnelse") < transcript.index("→ Öppna")
 
 
 async def test_clicking_an_execute_button_shows_the_card_the_invoke_returns(

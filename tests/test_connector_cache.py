@@ -14,7 +14,7 @@ from botframework.connector.auth import MicrosoftAppCredentials
 from botframework.connector.models import ErrorResponseException
 
 from btassist.bot.connector_cache import without_msrest_retries
-from btassist.localchat.connector import FakeConnector
+from tests.support.connector import FakeConnector
 
 Call = Callable[[ConnectorClient], Awaitable[Any]]
 

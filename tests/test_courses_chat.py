@@ -21,7 +21,6 @@ from btassist.courses.models import (
     EnrolmentStatus,
 )
 from btassist.localchat.client import ChatClient
-from btassist.localchat.connector import FakeConnector
 from tests.support.bot import (
     AMIR,
     ELENA,
@@ -32,6 +31,7 @@ from tests.support.bot import (
     local_settings,
     running_bot,
 )
+from tests.support.connector import FakeConnector
 from tests.support.courses import add_course, add_session
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")

@@ -21,7 +21,6 @@ from btassist.db.engine import Database
 from btassist.demo import demo_roster
 from btassist.dialogs.turn import FlowContext
 from btassist.localchat.client import BOT_ID
-from btassist.localchat.connector import FakeConnector
 from btassist.outbox.models import OutboxMessage, OutboxStatus
 from btassist.outbox.notices import WaitlistPromoted
 from btassist.outbox.queue import LEASE, enqueue
@@ -29,6 +28,7 @@ from btassist.outbox.unit_of_work import unit_of_work
 from btassist.roster.importer import import_roster
 from btassist.roster.models import Person, PersonRole, Role
 from tests.support.bot import local_settings
+from tests.support.connector import FakeConnector
 from tests.support.courses import add_course, add_session
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")

@@ -13,8 +13,8 @@ from btassist.app import DATABASE, FAQ, RUNTIME
 from btassist.faq.kb import PACKAGED_KB
 from btassist.faq.models import FaqEvent, FaqEventKind, ForwardedQuestion, QuestionStatus
 from btassist.localchat.client import BotReply, ChatClient, ChatUser
-from btassist.localchat.connector import FakeConnector
 from tests.support.bot import AMIR, ELENA, FATIMA, SARA, RunningBot, local_settings, running_bot
+from tests.support.connector import FakeConnector
 
 UNSURE = "Jag är inte säker på svaret"
 

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import text
 
 from btassist.app import DATABASE
-from btassist.localchat.connector import FakeConnector
 from tests.support.bot import AMIR, RunningBot, local_settings, running_bot
+from tests.support.connector import FakeConnector
 from tests.support.snapshots import snapshot
 
 

@@ -8,9 +8,9 @@ from btassist.app import DATABASE
 from btassist.common.language import Language
 from btassist.conversations.models import ConversationRef
 from btassist.localchat.client import ChatClient, ChatUser
-from btassist.localchat.connector import FakeConnector
 from btassist.roster.models import Person
 from tests.support.bot import AMIR, LUKAS, STRANGER, RunningBot, local_settings, running_bot
+from tests.support.connector import FakeConnector
 
 
 async def test_a_stranger_is_told_politely_who_to_ask_and_sees_nothing_else(

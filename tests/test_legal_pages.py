@@ -20,11 +20,11 @@ from btassist.db.tables import metadata
 from btassist.faq.models import FaqEvent, FaqEventKind, ForwardedQuestion
 from btassist.legal.pages import DESCRIBED_TABLES, NO_PERSONAL_DATA, PRIVACY_ITEMS
 from btassist.legal.retention import RULES, sweep
-from btassist.localchat.connector import FakeConnector
 from btassist.outbox.models import OutboxMessage, OutboxStatus
 from btassist.roster.models import Person
 from btassist.teamsapp.package import build_package
 from tests.support.bot import RunningBot, local_settings, running_bot
+from tests.support.connector import FakeConnector
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 

@@ -17,13 +17,13 @@ from btassist.app import DATABASE, RUNTIME
 from btassist.db.engine import Database
 from btassist.db.migrate import head_revision, upgrade
 from btassist.db.types import utcnow
-from btassist.localchat.connector import FakeConnector
 from btassist.observability.health import readiness
 from btassist.observability.logs import LogFormat, configure_logging
 from btassist.observability.metrics import Metrics, Outcome
 from btassist.outbox.queue import enqueue
 from btassist.roster.models import Person
 from tests.support.bot import AMIR, RunningBot, local_settings, running_bot
+from tests.support.connector import FakeConnector
 from tests.support.processes import free_port, running_service
 
 

@@ -33,9 +33,9 @@ from btassist.conversations.models import ConversationRef
 from btassist.conversations.refs import active_reference
 from btassist.dialogs.turn import Reply
 from btassist.localchat.client import ChatUser
-from btassist.localchat.connector import FakeConnector
 from btassist.roster.identity import find_person
 from tests.support.bot import AMIR, ELENA, RunningBot
+from tests.support.connector import FakeConnector
 
 
 @pytest.fixture

@@ -34,9 +34,9 @@ from btassist.bot.signing_keys import (
     botbuilder_metadata_urls,
     parse_keys,
 )
-from btassist.localchat.connector import FakeConnector
 from btassist.settings import Settings
 from tests.support.bot import AMIR, local_settings, running_bot
+from tests.support.connector import FakeConnector
 from tests.support.databases import fresh_sqlite
 from tests.support.openid import (
     OpenIdIssuer,

@@ -24,9 +24,11 @@ from btassist.dialogs.turn import FlowContext
 from btassist.faq.store import FaqStore
 from btassist.faq.watch import FaqWatcher
 from btassist.legal.pages import legal_routes
+from btassist.localchat.client import LOCAL_TENANT
 from btassist.observability.health import readiness
 from btassist.observability.metrics import METRICS, Metrics, outbox_backlog
 from btassist.settings import Settings
+from btassist.webchat.http import add_local_chat
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +36,8 @@ SETTINGS = web.AppKey("settings", Settings)
 DATABASE = web.AppKey("database", Database)
 RUNTIME = web.AppKey("runtime", BotRuntime)
 FAQ = web.AppKey("faq", FaqStore)
+LISTENING_URL = web.AppKey("listening_url", str)
+"""Where the app actually listens (``http://host:port``), set by whoever starts it."""
 
 LOCAL_MODE_BANNER = (
     "LOCAL MODE: MicrosoftAppId is not set, so /api/messages accepts requests WITHOUT "
@@ -68,7 +72,28 @@ def app_factory(
     app.router.add_routes(
         legal_routes(organisation=settings.organisation, contact=settings.privacy_contact)
     )
+    if settings.local_mode:  # unauthenticated by nature: never with a Bot Framework app id
+        add_local_chat(
+            app,
+            base_url=lambda started: started.get(LISTENING_URL, settings.public_url),
+            database=lambda started: started[DATABASE],
+            tenant_id=min(settings.allowed_tenants, default=LOCAL_TENANT),
+        )
     return app
+
+
+def listening_url(host: str, port: int) -> str:
+    """The address of `host:port` to open from this machine (a wildcard host means loopback)."""
+    shown = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
+    return f"http://[{shown}]:{port}" if ":" in shown else f"http://{shown}:{port}"
+
+
+def public_url(settings: Settings, app: web.Application) -> str:
+    """The base of links the bot prints: BTASSIST_PUBLIC_URL when set; in local mode otherwise
+    the address actually serving, so a calendar link works on whatever port the app got."""
+    if settings.local_mode and "public_url" not in settings.model_fields_set:
+        return app.get(LISTENING_URL, settings.public_url)
+    return settings.public_url
 
 
 def _service_context(
@@ -92,11 +117,12 @@ def _service_context(
                 database, today=now.astimezone(settings.zone).date(), zone=settings.zone
             )
         faq = FaqStore(settings.faq_dir)
+        links = public_url(settings, app)
         context = FlowContext(
             database=database,
             zone=settings.zone,
             local_mode=settings.local_mode,
-            public_url=settings.public_url,
+            public_url=links,
             faq=faq,
         )
         if clock is not None:
@@ -105,7 +131,7 @@ def _service_context(
         runtime.worker.start()
         app[DATABASE] = database
         app[FEEDS] = FeedService(
-            database, zone=settings.zone, public_url=settings.public_url, clock=clock or utcnow
+            database, zone=settings.zone, public_url=links, clock=clock or utcnow
         )
         app[RUNTIME] = runtime
         app[FAQ] = faq

@@ -14,11 +14,11 @@ from aiohttp import web
 from btassist.app import DATABASE, app_factory
 from btassist.demo import demo_roster
 from btassist.localchat.client import ChatClient, ChatUser
-from btassist.localchat.connector import FakeConnector
 from btassist.localchat.loopback import serving
 from btassist.roster.importer import import_roster
 from btassist.settings import Settings
 from tests.support.cards import record_invoke_cards
+from tests.support.connector import FakeConnector
 
 # The demo roster's people as Teams users (see src/btassist/demo/roster/people.csv).
 AMIR = ChatUser(

@@ -18,7 +18,6 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from btassist.localchat.client import BotReply, cards_of
-from btassist.localchat.connector import FakeConnector
 from tests.support.teamscheck import card_problems
 
 JsonDict = dict[str, Any]
@@ -102,24 +101,6 @@ def _known(card: JsonDict, problem: str) -> bool:
 
 
 SENT_CARDS = SentCards()
-
-
-class CardRecordingConnector(FakeConnector):
-    """The fake Bot Connector, handing what it recorded to `SENT_CARDS` before forgetting it."""
-
-    def reset(self) -> None:
-        """Forget recordings as the fake does, after collecting their cards."""
-        self._hand_over()
-        super().reset()
-
-    async def stop(self) -> None:
-        """Stop serving, then collect the cards of everything recorded."""
-        await super().stop()
-        self._hand_over()
-
-    def _hand_over(self) -> None:
-        for record in [*self.sent, *self.updated]:
-            SENT_CARDS.add_activity(record.activity)
 
 
 @web.middleware

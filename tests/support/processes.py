@@ -36,13 +36,13 @@ def running_service(
         text=True,
     ) as process:
         try:
-            yield _wait_until_healthy(process, port, timeout)
+            yield wait_until_healthy(process, port, timeout)
         finally:
             process.terminate()
             process.wait(timeout=10)
 
 
-def _wait_until_healthy(
+def wait_until_healthy(
     process: subprocess.Popen[str], port: int, timeout: float
 ) -> subprocess.Popen[str]:
     deadline = time.monotonic() + timeout

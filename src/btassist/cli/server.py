@@ -38,7 +38,7 @@ def serve(
     """Run the bot's web app (/api/messages, /healthz); migrates the database on start."""
     from aiohttp import web
 
-    from btassist.app import app_factory
+    from btassist.app import LISTENING_URL, app_factory, listening_url
     from btassist.calendar.http import FeedAccessLogger
     from btassist.observability.logs import configure_logging
 
@@ -62,8 +62,14 @@ def serve(
                 "this address can talk to the bot as anyone. Use --host 127.0.0.1, or set "
                 "MicrosoftAppId and MicrosoftAppPassword."
             )
+    app = app_factory(settings, demo=demo)
+    app[LISTENING_URL] = listening_url(host, port)
+    if settings.local_mode:  # the browser chat: where it is, and (demo) who to be
+        from btassist.webchat.intro import announce_chat
+
+        app.on_startup.append(announce_chat(out, demo=demo))
     web.run_app(
-        app_factory(settings, demo=demo),
+        app,
         host=host,
         port=port,
         print=out.print,

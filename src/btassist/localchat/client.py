@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -15,11 +16,17 @@ from typing import Any
 
 import aiohttp
 
-from btassist.localchat.connector import FakeConnector
+from btassist.common.language import Language
+from btassist.localchat.connector import JsonDict, LocalConnector
+from btassist.roster.models import Role
+from btassist.roster.queries import PersonSummary
 
-JsonDict = dict[str, Any]
 BOT_ID = "28:btassist-local"
 BOT_NAME = "BT-assistenten"
+LOCAL_TENANT = "local-tenant"
+LOCALES = {Language.sv: "sv-SE", Language.en: "en-US"}
+# Pickers list BT doctors first (most people who try the bot), then the staff around them.
+ROLE_ORDER = (Role.doctor, Role.supervisor, Role.coordinator, Role.studierektor)
 
 
 @dataclass(frozen=True)
@@ -41,6 +48,20 @@ class ChatUser:
     def conversation_id(self) -> str:
         """The id of this user's personal chat with the bot."""
         return f"a:personal-{self.aad_object_id}"
+
+
+def chat_user(
+    person: PersonSummary | None, email: str, language: Language, *, tenant_id: str = LOCAL_TENANT
+) -> ChatUser:
+    """The Teams user for a roster person, or for an e-mail the roster does not know."""
+    email = person.person.email if person else email.strip()
+    name = person.person.name if person else email.split("@")[0]
+    # Without a stored object id the bot finds the person by e-mail through the connector,
+    # as it does the first time a real Teams user writes; a stable id keeps that to one look-up.
+    object_id = (person.person.aad_object_id if person else None) or str(
+        uuid.uuid5(uuid.NAMESPACE_URL, f"btassist-chat:{email.lower()}")
+    )
+    return ChatUser(name, email, object_id, locale=LOCALES[language], tenant_id=tenant_id)
 
 
 @dataclass(frozen=True)
@@ -174,7 +195,7 @@ class ChatClient:
         self,
         *,
         bot_url: str,
-        connector: FakeConnector,
+        connector: LocalConnector,
         http: aiohttp.ClientSession,
         token: TokenProvider | None = None,
     ) -> None:
@@ -213,11 +234,33 @@ class ChatClient:
             **fields,
         }
 
+    def execute_activity(
+        self,
+        user: ChatUser,
+        *,
+        verb: str | None,
+        data: JsonDict,
+        card_activity_id: str | None = None,
+        **fields: Any,
+    ) -> JsonDict:
+        """The invoke Teams sends when `user` clicks an Action.Execute button."""
+        if card_activity_id:
+            fields["replyToId"] = card_activity_id
+        return self.activity(
+            user,
+            **fields,
+            type="invoke",
+            name="adaptiveCard/action",
+            value={
+                "action": {"type": "Action.Execute", "verb": verb, "data": data},
+                "trigger": "manual",
+            },
+        )
+
     async def post(self, activity: JsonDict, *, headers: dict[str, str] | None = None) -> BotReply:
         """POST an activity and return what the bot sent during that turn."""
         conversation_id = activity.get("conversation", {}).get("id", "")
-        before = len(self.connector.sent_to(conversation_id))
-        updates_before = len(self.connector.updated)
+        mark = self.connector.last_seq
         all_headers = {"Content-Type": "application/json", **(headers or {})}
         if self.token and "Authorization" not in all_headers:
             token = await self.token(activity)
@@ -232,22 +275,23 @@ class ChatClient:
             body = json.loads(raw) if raw else None
         except ValueError:
             body = raw
-        updated = [
-            r.activity
-            for r in self.connector.updated[updates_before:]
-            if r.conversation_id == conversation_id
-        ]
-        return BotReply(status, self.connector.sent_to(conversation_id)[before:], body, updated)
+        during = self.connector.deliveries(conversation_id, after=mark)
+        sent = [d.as_sent() for d in during if d.is_new]
+        updated = [d.activity for d in during if d.operation == "update"]
+        return BotReply(status, sent, body, updated)
 
     async def install(self, user: ChatUser) -> BotReply:
-        """What Teams sends when a user adds the bot to their personal chat."""
-        return await self.post(
-            self.activity(
-                user,
-                type="installationUpdate",
-                action="add",
-                membersAdded=[{"id": BOT_ID}],
-            )
+        """What Teams sends when a user adds the bot to their personal chat: the bot joins the
+        conversation (conversationUpdate), then the app is installed (installationUpdate)."""
+        joined = await self.post(
+            self.activity(user, type="conversationUpdate", membersAdded=[{"id": BOT_ID}])
+        )
+        installed = await self.post(self.activity(user, type="installationUpdate", action="add"))
+        return BotReply(
+            joined.status if joined.status >= 400 else installed.status,
+            joined.activities + installed.activities,
+            installed.body,
+            joined.updated + installed.updated,
         )
 
     async def say(self, user: ChatUser, text: str) -> BotReply:
@@ -269,18 +313,8 @@ class ChatClient:
             return await self.post(self.activity(user, **fields))
         if button.type == "Action.Execute":
             return await self.post(
-                self.activity(
-                    user,
-                    type="invoke",
-                    name="adaptiveCard/action",
-                    value={
-                        "action": {
-                            "type": "Action.Execute",
-                            "verb": button.verb,
-                            "data": button.data,
-                        },
-                        "trigger": "manual",
-                    },
+                self.execute_activity(
+                    user, verb=button.verb, data=button.data, card_activity_id=card_activity_id
                 )
             )
         raise ValueError(

@@ -16,7 +16,8 @@ from typing import Any
 from rich.style import Style
 from rich.text import Text
 
-from btassist.localchat.client import BotReply, Button, JsonDict, card_buttons
+from btassist.localchat.client import BotReply, Button, card_buttons
+from btassist.localchat.connector import JsonDict
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 CLICKABLE = frozenset({"Action.Submit", "Action.Execute"})

@@ -1,7 +1,8 @@
 """`btassist chat`: the real bot in-process on loopback, talked to from the terminal.
 
-No Teams and no Azure: the web app runs in local mode on 127.0.0.1, its replies go to a local
-`FakeConnector`, and `ChatClient` posts what Teams would post for the person the user picks.
+No Teams and no Azure: the web app runs in local mode on 127.0.0.1 and serves the local Bot
+Connector itself, `ChatClient` posts what Teams would post for the person the user picks, and
+what the bot sends between turns (notices, answers, reminders) is printed as it arrives.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import contextlib
 import signal
 import sys
 import threading
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 
@@ -23,19 +23,23 @@ from rich.text import Text
 
 from btassist.app import DATABASE, app_factory
 from btassist.common.language import Language
-from btassist.localchat.client import BOT_NAME, BotReply, Button, ChatClient, ChatUser
-from btassist.localchat.connector import FakeConnector
+from btassist.localchat.client import (
+    BOT_NAME,
+    LOCAL_TENANT,
+    ROLE_ORDER,
+    BotReply,
+    Button,
+    ChatClient,
+    ChatUser,
+    chat_user,
+)
 from btassist.localchat.loopback import serving
 from btassist.localchat.render import RenderedReply, render_reply
-from btassist.roster.models import Role
 from btassist.roster.queries import PersonSummary, list_people
 from btassist.settings import Settings
+from btassist.webchat.http import LOCAL_CONNECTOR
 
-LOCALES = {Language.sv: "sv-SE", Language.en: "en-US"}
 QUIT_WORDS = frozenset({"quit", "exit", "avsluta", "/quit", "/exit"})
-LOCAL_TENANT = "local-tenant"
-# Picker order: BT doctors first (most people who try the bot), then the staff around them.
-ROLE_ORDER = (Role.doctor, Role.supervisor, Role.coordinator, Role.studierektor)
 LANGUAGE_WORDS = {
     "sv": Language.sv,
     "svenska": Language.sv,
@@ -176,10 +180,10 @@ async def chat_session(
         console.print(Text(APP_ID_IGNORED, style="yellow"))
     settings = settings.model_copy(update={"APP_ID": "", "app_password": SecretStr("")})
     console.print(Text(STARTING, style="dim"))
-    async with FakeConnector() as connector, _running_app(settings, demo=options.demo) as app:
-        url = app.url
+    async with _running_app(settings, demo=options.demo) as app:
+        connector = app.app[LOCAL_CONNECTOR]  # the app serves the connector in local mode
         async with aiohttp.ClientSession() as http:
-            chat = ChatClient(bot_url=url, connector=connector, http=http)
+            chat = ChatClient(bot_url=app.url, connector=connector, http=http)
             async with app.app[DATABASE].session(write_lock=False) as session:
                 people = [p for p in await list_people(session) if p.person.active]
             tenant = min(settings.allowed_tenants, default=LOCAL_TENANT)
@@ -214,6 +218,9 @@ class Conversation:
         self.language = Language.sv
         self.shown = RenderedReply(Text())  # the last reply with buttons: what numbers mean
         self.card_activity_id: str | None = None  # the card those buttons are on (replyToId)
+        self.seen = 0  # the connector's deliveries up to here are shown (or were a turn's reply)
+        self.in_turn = False  # a turn's own reply is shown by the turn, not as news
+        self.news_shown = asyncio.Event()  # set whenever news between turns was printed
 
     def ui(self, key: str, **values: object) -> str:
         """A chat-tool string in the chosen language."""
@@ -224,11 +231,12 @@ class Conversation:
         try:
             person = await self.pick_person(people, options.as_email)
             self.language = options.language or await self.pick_language(person)
-            user = _chat_user(person, options.as_email, self.language, tenant)
+            user = chat_user(person, options.as_email or "", self.language, tenant_id=tenant)
             self.introduce(person, user)
-            await self.show(await self.send(self.chat.install(user)))
-            while True:
-                await self.answer(user, await self.ask(self.ui("prompt")))
+            await self.turn(self.chat.install(user))
+            async with self.following(user):
+                while True:
+                    await self.answer(user, await self.ask(self.ui("prompt")))
         except _UserLeft:
             self.console.print(Text(self.ui("bye"), style="dim"))
             return 0
@@ -236,6 +244,42 @@ class Conversation:
             self.console.print()
             self.console.print(Text(self.ui("bye"), style="dim"))
             raise
+
+    async def turn(self, request: Awaitable[BotReply]) -> None:
+        """Send and show one turn; what arrived meanwhile belongs to its reply, not to news."""
+        self.in_turn = True
+        try:
+            await self.show(await self.send(request))
+        finally:
+            self.seen = self.chat.connector.last_seq
+            self.in_turn = False
+
+    @contextlib.asynccontextmanager
+    async def following(self, user: ChatUser) -> AsyncIterator[None]:
+        """Print what the bot sends between turns while the body runs."""
+        watcher = asyncio.create_task(self.follow(user))
+        try:
+            yield
+        finally:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+
+    async def follow(self, user: ChatUser) -> None:
+        """Notices, answers and reminders for `user` as they arrive, each under a fresh prompt."""
+        connector = self.chat.connector
+        while True:
+            if not await connector.wait(
+                lambda: not self.in_turn and connector.last_seq > self.seen, 3600
+            ):
+                continue
+            mark, self.seen = self.seen, connector.last_seq
+            news = [d.as_sent() for d in connector.deliveries(user.conversation_id, after=mark)]
+            if news:
+                self.console.print()  # leave the waiting prompt's line
+                await self.show(BotReply(200, news))
+                self.console.print(Text(self.ui("prompt")), end="")
+                self.news_shown.set()
 
     async def ask(self, prompt: str) -> str:
         """The next non-empty line, stripped; _UserLeft on Ctrl-D or a quit word."""
@@ -249,14 +293,14 @@ class Conversation:
     async def answer(self, user: ChatUser, text: str) -> None:
         """A bare number clicks that button of the last reply; anything else is said."""
         if not text.isdigit():
-            await self.show(await self.send(self.chat.say(user, text)))
+            await self.turn(self.chat.say(user, text))
             return
         button = self.shown.button(int(text))
         if button is None:
             self.console.print(Text(self.ui("no_button", number=text), style="yellow"))
             return
         self.console.print(Text(f"  → {button.title}", style="dim"))
-        await self.show(await self.send(self.press(user, button)))
+        await self.turn(self.press(user, button))
 
     async def pick_person(
         self, people: list[PersonSummary], as_email: str | None
@@ -346,20 +390,6 @@ class Conversation:
             self.shown = rendered
             self.card_activity_id = reply.card_activity_id
         self.console.print()
-
-
-def _chat_user(
-    person: PersonSummary | None, as_email: str | None, language: Language, tenant: str
-) -> ChatUser:
-    """The Teams user for a roster person, or for an e-mail the roster does not know."""
-    email = person.person.email if person else (as_email or "").strip()
-    name = person.person.name if person else email.split("@")[0]
-    # Without a stored object id the bot finds the person by e-mail through the connector,
-    # as it does the first time a real Teams user writes; a stable id keeps that to one look-up.
-    object_id = (person.person.aad_object_id if person else None) or str(
-        uuid.uuid5(uuid.NAMESPACE_URL, f"btassist-chat:{email.lower()}")
-    )
-    return ChatUser(name, email, object_id, locale=LOCALES[language], tenant_id=tenant)
 
 
 def _picker_order(summary: PersonSummary) -> tuple[int, str, str]:
