@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Coroutine
+import csv
+import sys
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any, TypeVar
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
 
 from btassist.db.engine import Database
 from btassist.db.migrate import upgrade
@@ -44,6 +48,21 @@ def run_with_database(work: Callable[[Database], Awaitable[T]]) -> T:
             await database.dispose()
 
     return run(runner())
+
+
+def print_rows(
+    columns: Sequence[str], rows: Sequence[Sequence[str]], *, as_csv: bool, title: str
+) -> None:
+    """Rows as CSV on stdout (for scripts and Excel) or as a table for people."""
+    if as_csv:
+        writer = csv.writer(sys.stdout)
+        writer.writerow(columns)
+        writer.writerows(rows)
+        return
+    table = Table(*columns, title=title)
+    for row in rows:
+        table.add_row(*(escape(cell) for cell in row))
+    out.print(table)
 
 
 def run(coroutine: Coroutine[Any, Any, T]) -> T:

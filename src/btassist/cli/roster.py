@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-import csv
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
+from btassist.assessments.roster_checks import AfterImport, plans_after_import
+from btassist.cli.assessments import policies_or_exit
 from btassist.cli.common import (
     PROGRESS_THRESHOLD,
     err,
+    load_settings,
     out,
+    print_rows,
     run_with_database,
 )
 from btassist.db.engine import Database
@@ -35,14 +36,19 @@ def roster_import(
         bool, typer.Option("--dry-run", help="Report what would change; write nothing.")
     ] = False,
 ) -> None:
-    """Import people or placements from Excel CSV; any bad row means nothing is imported."""
+    """Import people or placements from Excel CSV; any bad row means nothing is imported.
+
+    Afterwards the plans of the doctors in the file are regenerated, and what breaks a region's
+    rules (placements, supervisors, BT dates) is listed as warnings: they never block an import.
+    """
+    policies = policies_or_exit(load_settings().policy_dir)
     try:
         roster = read_roster_file(file)
     except RosterFileError as error:
         err.print(f"[red]error:[/red] {error}")
         raise typer.Exit(2) from error
 
-    async def work(database: Database) -> ImportResult:
+    async def work(database: Database) -> tuple[ImportResult, AfterImport | None]:
         with Progress(
             TextColumn("checking rows"),
             BarColumn(),
@@ -53,17 +59,38 @@ def roster_import(
             disable=len(roster.rows) < PROGRESS_THRESHOLD or not err.is_terminal,
         ) as progress:
             task = progress.add_task("rows", total=len(roster.rows))
-            return await import_roster(
+            result = await import_roster(
                 database,
                 roster,
                 dry_run=dry_run,
                 progress=lambda n: progress.advance(task, n),
             )
+        if not result.ok or dry_run:
+            return result, None
+        emails = [
+            row.values.get("email") or row.values.get("doctor_email", "") for row in roster.rows
+        ]
+        return result, await plans_after_import(database, emails=emails, policies=policies)
 
-    result = run_with_database(work)
+    result, after = run_with_database(work)
     _report_import(file, result)
     if not result.ok:
         raise typer.Exit(1)
+    if after is not None:
+        _report_plans(after)
+
+
+def _report_plans(after: AfterImport) -> None:
+    plans = after.plans
+    if plans.changed:
+        out.print(
+            f"plans: {plans.created} item(s) added, {plans.moved} moved, "
+            f"{plans.cancelled} cancelled, {plans.reopened} reopened"
+        )
+    if after.warnings:
+        err.print(f"[yellow]{len(after.warnings)} warning(s) (imported all the same):[/yellow]")
+    for warning in after.warnings:
+        err.print(f"  {warning.doctor_email}: {warning.message}", markup=False, highlight=False)
 
 
 def _report_import(file: Path, result: ImportResult) -> None:
@@ -116,12 +143,4 @@ def roster_list(
         )
         for s in people
     ]
-    if as_csv:
-        writer = csv.writer(sys.stdout)
-        writer.writerow(columns)
-        writer.writerows(rows)
-        return
-    table = Table(*columns, title=f"{len(rows)} people")
-    for row in rows:
-        table.add_row(*row)
-    out.print(table)
+    print_rows(columns, rows, as_csv=as_csv, title=f"{len(rows)} people")
