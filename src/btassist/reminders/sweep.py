@@ -250,7 +250,7 @@ async def plan_sweep(
     """Everything a sweep on the working day `day` sends, read in a fixed number of queries."""
     rules = rules or NudgeRules()
     window = Window.of(day, days, rules)
-    builder = _Builder(SweepPlan(day=day), policies, window, days.zone)
+    builder = _Builder(SweepPlan(day=day), policies, window)
     items = await _open_items(session, window)
     builder.items(items)
     await builder.escalations_and_meetings(session)
@@ -482,11 +482,8 @@ async def _in_bt_this_week(session: AsyncSession, week: tuple[date, date]) -> li
 class _Builder:
     """Turns what the queries found into notices, following the region policies."""
 
-    def __init__(
-        self, plan: SweepPlan, policies: RegionPolicies, window: Window, zone: ZoneInfo
-    ) -> None:
+    def __init__(self, plan: SweepPlan, policies: RegionPolicies, window: Window) -> None:
         self.plan = plan
-        self.zone = zone
         self.policies = policies
         self.window = window
         self.due_this_week: dict[int, list[int]] = defaultdict(list)
@@ -517,25 +514,19 @@ class _Builder:
         for item in items:
             owner = item.doctor_id if self.attends(item, Attendee.doctor) else item.huvudhandledare
             subject = f"item:{item.id}"
+            due = ItemDue(
+                item_id=item.id,
+                item_kind=item.kind,
+                due=item.due,
+                days_left=(item.due - window.day).days,
+            )
             if window.day <= item.due < window.next_working_day:
-                params = ItemDue(
-                    item_id=item.id,
-                    item_kind=item.kind,
-                    due=item.due,
-                    days_left=(item.due - window.day).days,
-                )
-                self.add(owner, ReminderKind.item_due_today, subject, item.due, params)
+                self.add(owner, ReminderKind.item_due_today, subject, item.due, due)
             elif (
                 window.next_working_day <= item.due <= window.soon_until
                 and item.kind not in MEETING_KINDS
             ):
-                params = ItemDue(
-                    item_id=item.id,
-                    item_kind=item.kind,
-                    due=item.due,
-                    days_left=(item.due - window.day).days,
-                )
-                self.add(owner, ReminderKind.item_due_soon, subject, item.due, params)
+                self.add(owner, ReminderKind.item_due_soon, subject, item.due, due)
             if item.kind in MEETING_KINDS and window.day < item.due <= window.meetings_until:
                 self.meetings.append(item)
             this_week = window.week is not None and window.week[0] <= item.due <= window.week[1]
