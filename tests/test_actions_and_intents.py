@@ -13,7 +13,7 @@ from btassist.dialogs.intents import INTENTS, match_intent, understand
 from btassist.dialogs.menu import ENTRIES, menu_buttons
 from btassist.dialogs.router import HANDLERS
 from btassist.i18n.catalogue import catalogue, one_language_only, t
-from btassist.outbox.notices import NoticeKind, notice_types, parse_notice
+from btassist.outbox.notices import NoticeKind, parse_notice, registered
 from btassist.roster.identity import Actor
 from btassist.roster.models import Role
 
@@ -125,7 +125,7 @@ def test_every_action_has_a_flow() -> None:
 def test_every_notice_kind_has_a_model_and_a_renderer() -> None:
     from btassist.dialogs.notices import RENDERERS
 
-    assert set(notice_types()) == set(NoticeKind) == set(RENDERERS)
+    assert set(registered()) == set(NoticeKind) == set(RENDERERS)
     assert parse_notice("waitlist_promoted", {"session_id": 5}) is not None
     assert parse_notice("waitlist_promoted", {"session_id": "x"}) is None
     assert parse_notice("no_such_kind", {}) is None

@@ -17,12 +17,13 @@ from btassist.bot.adapter import BTAdapter
 from btassist.bot.delivery import RETRY_DELAY, OutboxWorker
 from btassist.bot.proactive import ProactiveSender, RetryPolicy
 from btassist.conversations.refs import save_reference
+from btassist.courses.notices import SessionNotice
 from btassist.db.engine import Database
 from btassist.demo import demo_roster
 from btassist.dialogs.turn import FlowContext
 from btassist.localchat.client import BOT_ID
 from btassist.outbox.models import OutboxMessage, OutboxStatus
-from btassist.outbox.notices import WaitlistPromoted
+from btassist.outbox.notices import Notice, NoticeKind
 from btassist.outbox.queue import LEASE, enqueue
 from btassist.outbox.unit_of_work import unit_of_work
 from btassist.roster.importer import import_roster
@@ -86,7 +87,9 @@ class Outbox:
             for n in range(count):
                 doctor = self.doctors[n % len(self.doctors)]
                 await uow.notify(
-                    WaitlistPromoted(session_id=self.session_id), to=doctor, key=f"test-{n}"
+                    Notice(NoticeKind.waitlist_promoted, SessionNotice(session_id=self.session_id)),
+                    to=doctor,
+                    key=f"test-{n}",
                 )
 
     async def rows(self) -> list[OutboxMessage]:

@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     faq_reload_interval: float = Field(
         2.0, ge=0, description="Seconds between checks for changed FAQ files; 0 turns it off."
     )
+    policy_dir: Path | None = Field(
+        None,
+        description="An editable copy of the region policies (assessments, meetings, reminders); "
+        "empty: the shipped ones.",
+    )
     outbox_interval: float = Field(
         1.0,
         ge=0,
@@ -93,9 +98,9 @@ class Settings(BaseSettings):
             return frozenset(part.strip() for part in value.split(",") if part.strip())
         return value
 
-    @field_validator("faq_dir", mode="before")
+    @field_validator("faq_dir", "policy_dir", mode="before")
     @classmethod
-    def _blank_is_shipped_faq(cls, value: object) -> object:
+    def _blank_is_shipped_copy(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("timezone")

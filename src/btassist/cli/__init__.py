@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import typer
 
+from btassist.cli.assessments import assessments_app
 from btassist.cli.courses import courses_app
 from btassist.cli.database import db_app
 from btassist.cli.faq import faq_app
+from btassist.cli.reminders import reminders_app
 from btassist.cli.roster import roster_app
 from btassist.cli.server import chat, serve, teams_package
 
@@ -22,3 +24,5 @@ app.add_typer(db_app, name="db")
 app.add_typer(roster_app, name="roster")
 app.add_typer(courses_app, name="courses")
 app.add_typer(faq_app, name="faq")
+app.add_typer(assessments_app, name="assessments")
+app.add_typer(reminders_app, name="reminders")

@@ -4,16 +4,18 @@
 from __future__ import annotations
 
 import asyncio
+import csv
 import ipaddress
 import sqlite3
 import sys
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.measure import Measurement
 from rich.table import Table
 from sqlalchemy import make_url, text
@@ -158,6 +160,21 @@ def print_table(table: Table) -> None:
         return
     widest = Measurement.get(out, out.options.update_width(1_000_000), table).maximum
     Console(file=out.file, width=max(widest, out.width), soft_wrap=True).print(table)
+
+
+def print_rows(
+    columns: Sequence[str], rows: Sequence[Sequence[str]], *, as_csv: bool, title: str
+) -> None:
+    """Rows as CSV on stdout (for scripts and Excel) or as a table for people."""
+    if as_csv:
+        writer = csv.writer(sys.stdout)
+        writer.writerow(columns)
+        writer.writerows(rows)
+        return
+    table = Table(*columns, title=title)
+    for row in rows:
+        table.add_row(*(escape(cell) for cell in row))
+    print_table(table)
 
 
 def csv_option(help: str) -> Any:

@@ -9,11 +9,14 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from btassist.assessments.roster_checks import AfterImport, plans_after_import
+from btassist.cli.assessments import policies_or_exit
 from btassist.cli.common import (
     PROGRESS_THRESHOLD,
     csv_option,
     err,
     fail,
+    load_settings,
     out,
     output_sheet,
     print_table,
@@ -45,13 +48,18 @@ def roster_import(
         bool, typer.Option("--dry-run", help="Report what would change; write nothing.")
     ] = False,
 ) -> None:
-    """Import people or placements from CSV or Excel; any bad row means nothing is imported."""
+    """Import people or placements from CSV or Excel; any bad row means nothing is imported.
+
+    Afterwards the plans of the doctors in the file are regenerated, and what breaks a region's
+    rules (placements, supervisors, BT dates) is listed as warnings: they never block an import.
+    """
+    policies = policies_or_exit(load_settings().policy_dir)
     try:
         roster = read_roster_file(file)
     except RosterFileError as error:
         fail(str(error))
 
-    async def work(database: Database) -> ImportResult:
+    async def work(database: Database) -> tuple[ImportResult, AfterImport | None]:
         with Progress(
             TextColumn("checking rows"),
             BarColumn(),
@@ -62,17 +70,38 @@ def roster_import(
             disable=len(roster.rows) < PROGRESS_THRESHOLD or not err.is_terminal,
         ) as progress:
             task = progress.add_task("rows", total=len(roster.rows))
-            return await import_roster(
+            result = await import_roster(
                 database,
                 roster,
                 dry_run=dry_run,
                 progress=lambda n: progress.advance(task, n),
             )
+        if not result.ok or dry_run:
+            return result, None
+        emails = [
+            row.values.get("email") or row.values.get("doctor_email", "") for row in roster.rows
+        ]
+        return result, await plans_after_import(database, emails=emails, policies=policies)
 
-    result = run_with_database(work)
+    result, after = run_with_database(work)
     _report_import(roster, result)
     if not result.ok:
         raise typer.Exit(1)
+    if after is not None:
+        _report_plans(after)
+
+
+def _report_plans(after: AfterImport) -> None:
+    plans = after.plans
+    if plans.changed:
+        out.print(
+            f"plans: {plans.created} item(s) added, {plans.moved} moved, "
+            f"{plans.cancelled} cancelled, {plans.reopened} reopened"
+        )
+    if after.warnings:
+        err.print(f"[yellow]{len(after.warnings)} warning(s) (imported all the same):[/yellow]")
+    for warning in after.warnings:
+        err.print(f"  {warning.doctor_email}: {warning.message}", markup=False, highlight=False)
 
 
 def _report_import(roster: RosterFile, result: ImportResult) -> None:

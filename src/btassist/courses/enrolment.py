@@ -30,10 +30,11 @@ from btassist.courses.models import (
     EnrolmentStatus,
     SessionStatus,
 )
+from btassist.courses.notices import SessionNotice
 from btassist.courses.schedule import last_start, overlaps
 from btassist.db.engine import Database
 from btassist.db.types import utcnow
-from btassist.outbox.notices import SessionCancelled, WaitlistPromoted
+from btassist.outbox.notices import Notice, NoticeKind
 from btassist.outbox.unit_of_work import UnitOfWork, unit_of_work
 from btassist.roster.models import Person, PersonRole, Role
 
@@ -290,7 +291,7 @@ async def _promote_first_in_line(
     first.status, first.updated_at = EnrolmentStatus.enrolled, now
     session.add(first)
     await uow.notify(
-        WaitlistPromoted(session_id=course_session.id),
+        Notice(NoticeKind.waitlist_promoted, SessionNotice(session_id=course_session.id)),
         to=first.doctor_id,
         key=f"{first.id}:{now.isoformat()}",
     )
@@ -327,7 +328,7 @@ async def cancel_session(
         enrolment.status, enrolment.updated_at = EnrolmentStatus.needs_new_session, now
         session.add(enrolment)
         await uow.notify(
-            SessionCancelled(session_id=course_session.id),
+            Notice(NoticeKind.session_cancelled, SessionNotice(session_id=course_session.id)),
             to=enrolment.doctor_id,
             key=f"{course_session.id}:{enrolment.doctor_id}",
         )

@@ -3,7 +3,9 @@ of sessions (by key). Every problem is reported with its file and line; --dry-ru
 
 Sessions are written in local time (`YYYY-MM-DD HH:MM`, settings.timezone) and stored as UTC. A
 row turning `cancelled` cancels the session through `courses.enrolment.cancel_session`, so its
-doctors are moved to `needs_new_session` and told, in the same transaction as the import.
+doctors are moved to `needs_new_session` and told, in the same transaction as the import. So are
+the doctors of a session whose time or place changes, and those who still need the course of a
+new session (`reminders.courses`).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from btassist.common.tabular import (
     parse_table,
     read_file_bytes,
 )
+from btassist.common.workdays import WorkingDays
 from btassist.courses.catalogue import (
     CatalogueDocument,
     CourseFileError,
@@ -46,6 +49,7 @@ from btassist.courses.queries import seats_taken
 from btassist.courses.schedule import MAX_OCCURRENCES
 from btassist.db.engine import Database
 from btassist.outbox.unit_of_work import UnitOfWork, unit_of_work
+from btassist.reminders.courses import SessionChange, notify_moved, notify_new
 from btassist.roster.models import Region
 
 SESSION_COLUMNS = (
@@ -77,6 +81,8 @@ MAX_LOCATION = 300
 MAX_URL = 500
 # Changes that move a session in calendars; each bumps its iCalendar SEQUENCE.
 TIME_FIELDS = frozenset({"starts_at", "ends_at", "recurrence", "repeat_until"})
+# Changes its doctors are told about: when and where.
+PLACE_FIELDS = frozenset({"location", "meeting_url"})
 E = TypeVar("E", bound=StrEnum)
 
 
@@ -108,6 +114,7 @@ class CourseImportResult:
     updated: list[str] = field(default_factory=list)
     cancelled: list[str] = field(default_factory=list)
     doctors_told: int = 0
+    reminders_queued: int = 0
     unchanged: int = 0
     problems: list[FileProblem] = field(default_factory=list)
 
@@ -585,26 +592,31 @@ async def _upsert_sessions(
     now: datetime,
 ) -> None:
     session = uow.session
+    created: list[CourseSession] = []
+    moved: list[SessionChange] = []
     for record in records:
         local_start = record.starts_at.astimezone(zone)
         label = f"{record.key} ({record.course.code}, {local_start:%Y-%m-%d %H:%M})"
         current = known.sessions.get(record.key)
         wanted = record.values()
         if current is None:
-            session.add(
-                CourseSession(
-                    course_id=record.course.id,
-                    key=record.key,
-                    region_code=record.region,
-                    status=record.status or SessionStatus.scheduled,
-                    created_at=now,
-                    updated_at=now,
-                    **wanted,
-                )
+            new = CourseSession(
+                course_id=record.course.id,
+                key=record.key,
+                region_code=record.region,
+                status=record.status or SessionStatus.scheduled,
+                created_at=now,
+                updated_at=now,
+                **wanted,
             )
+            session.add(new)
+            created.append(new)
             result.created.append(label)
             continue
         changes = {k: v for k, v in wanted.items() if getattr(current, k) != v}
+        if changes.keys() & (TIME_FIELDS | PLACE_FIELDS):
+            place_changed = bool(changes.keys() & PLACE_FIELDS)
+            moved.append(SessionChange(current, current.starts_at, place_changed))
         more_seats = (
             "capacity" in changes
             and current.capacity is not None
@@ -631,4 +643,7 @@ async def _upsert_sessions(
             result.updated.append(f"{label}: {', '.join(sorted(changes))} changed")
         else:
             result.unchanged += 1
-    await session.flush()
+    await session.flush()  # new sessions get their ids
+    days = WorkingDays(zone)
+    result.reminders_queued += await notify_moved(session, moved, now=now, days=days)
+    result.reminders_queued += await notify_new(session, created, now=now, days=days)

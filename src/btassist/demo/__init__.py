@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 
+from btassist.assessments.sync import sync_plans
 from btassist.db.engine import Database
 from btassist.db.types import utcnow
 from btassist.demo.courses import load_demo_courses
@@ -38,8 +39,8 @@ def demo_roster(today: date | None = None) -> list[RosterFile]:
 async def load_demo(
     database: Database, today: date | None = None, *, zone: ZoneInfo | None = None
 ) -> list[ImportResult]:
-    """Import the demo roster, the course catalogue and demo sessions dated from today
-    (idempotent: a second load changes nothing on the same day)."""
+    """Import the demo roster, the course catalogue and demo sessions dated from today, and make
+    the doctors' plans (idempotent: a second load changes nothing on the same day)."""
     zone = zone or ZoneInfo("Europe/Stockholm")
     today = today or datetime.now(zone).date()
     results = []
@@ -48,6 +49,7 @@ async def load_demo(
         if not result.ok:  # people changed since: never a reason not to start
             log.warning("demo %s not loaded: %d problem(s)", roster.kind, len(result.problems))
         results.append(result)
+    await sync_plans(database)
     await load_demo_courses(database, today=today, zone=zone, now=utcnow())
     return results
 

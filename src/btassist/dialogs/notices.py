@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from btassist.courses.notices import SessionNotice
 from btassist.courses.queries import course_and_session
 from btassist.dialogs import actions as a
 from btassist.dialogs.cards import card, execute, open_url, paragraph, submit
@@ -20,23 +21,16 @@ from btassist.dialogs.formatting import span
 from btassist.dialogs.turn import FlowContext, Reply
 from btassist.faq import usecases as faq
 from btassist.faq.models import QuestionStatus
+from btassist.faq.notices import QuestionNotice
 from btassist.i18n.catalogue import t
-from btassist.outbox.notices import (
-    Notice,
-    NoticeKind,
-    QuestionAnswered,
-    QuestionForwarded,
-    SessionCancelled,
-    WaitlistPromoted,
-)
+from btassist.outbox.notices import Notice, NoticeKind
 from btassist.roster.identity import Actor
 
 Renderer = Callable[[FlowContext, Actor, Any], Awaitable[list[Reply]]]
+"""(context, recipient, the notice's parameters) → the replies to send."""
 
 
-async def waitlist_promoted(
-    ctx: FlowContext, actor: Actor, notice: WaitlistPromoted
-) -> list[Reply]:
+async def waitlist_promoted(ctx: FlowContext, actor: Actor, notice: SessionNotice) -> list[Reply]:
     """A seat freed up: tell the doctor, with a one-click "Avanmäl"."""
     found = await course_and_session(ctx.database, session_id=notice.session_id)
     if found is None:
@@ -56,9 +50,7 @@ async def waitlist_promoted(
     return [Reply(card=card([paragraph(text)], actions))]
 
 
-async def session_cancelled(
-    ctx: FlowContext, actor: Actor, notice: SessionCancelled
-) -> list[Reply]:
+async def session_cancelled(ctx: FlowContext, actor: Actor, notice: SessionNotice) -> list[Reply]:
     """A session was cancelled: tell its doctors and offer the course's other sessions."""
     found = await course_and_session(ctx.database, session_id=notice.session_id)
     if found is None:
@@ -75,9 +67,7 @@ async def session_cancelled(
     return [Reply(card=card([paragraph(text)], [submit(label, a.ShowCourse(course_id=course.id))]))]
 
 
-async def question_forwarded(
-    ctx: FlowContext, actor: Actor, notice: QuestionForwarded
-) -> list[Reply]:
+async def question_forwarded(ctx: FlowContext, actor: Actor, notice: QuestionNotice) -> list[Reply]:
     """To a coordinator: a doctor's question, with "Svara"; nothing once it is answered."""
     view = await faq.question(ctx.database, notice.question_id)
     if view is None or view.question.status is not QuestionStatus.open:
@@ -85,9 +75,7 @@ async def question_forwarded(
     return [question_card(view, actor.language)]
 
 
-async def question_answered(
-    ctx: FlowContext, actor: Actor, notice: QuestionAnswered
-) -> list[Reply]:
+async def question_answered(ctx: FlowContext, actor: Actor, notice: QuestionNotice) -> list[Reply]:
     """To the doctor: the coordinator's answer to their question."""
     view = await faq.question(ctx.database, notice.question_id)
     if view is None or view.question.answer is None:
@@ -104,5 +92,7 @@ RENDERERS: dict[NoticeKind, Renderer] = {
 
 
 async def render_notice(ctx: FlowContext, actor: Actor, notice: Notice) -> list[Reply]:
-    """The replies for a notice; empty when its subject no longer exists."""
-    return await RENDERERS[notice.kind](ctx, actor, notice)
+    """The replies for a notice; empty when its subject no longer exists (or, for a kind this
+    release cannot show, nothing: the notice is then dropped as unrenderable)."""
+    renderer = RENDERERS.get(notice.kind)
+    return [] if renderer is None else await renderer(ctx, actor, notice.params)

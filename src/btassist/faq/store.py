@@ -13,6 +13,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from btassist.common.watch import Fingerprint
+from btassist.common.watch import fingerprint as files_fingerprint
 from btassist.faq.index import FaqIndex, SearchResult
 from btassist.faq.kb import (
     PACKAGED_KB,
@@ -24,8 +26,6 @@ from btassist.faq.kb import (
 )
 
 log = logging.getLogger(__name__)
-
-Fingerprint = tuple[tuple[str, int, int], ...]
 
 
 @dataclass(frozen=True)
@@ -59,14 +59,7 @@ def load_knowledge_base(directory: Path = PACKAGED_KB) -> KnowledgeBase:
 
 def fingerprint(directory: Path) -> Fingerprint:
     """Names, sizes and modification times of the files: changes when a coordinator saves."""
-    found = []
-    for path in kb_files(directory):
-        try:
-            stat = path.stat()
-        except OSError:  # removed between listing and stat
-            continue
-        found.append((path.name, stat.st_size, stat.st_mtime_ns))
-    return tuple(found)
+    return files_fingerprint(kb_files(directory))
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ from btassist.conversations.state import stop_waiting, wait_for
 from btassist.db.engine import Database
 from btassist.faq import service
 from btassist.faq.models import FaqEventKind, QuestionStatus
-from btassist.outbox.notices import QuestionAnswered, QuestionForwarded
+from btassist.faq.notices import QuestionNotice
+from btassist.outbox.notices import Notice, NoticeKind
 from btassist.outbox.unit_of_work import unit_of_work
 from btassist.roster.identity import Actor
 
@@ -104,7 +105,7 @@ async def forward(database: Database, *, actor: Actor, text: str) -> Forwarded |
         if created:
             for recipient in to:
                 await uow.notify(
-                    QuestionForwarded(question_id=question.id),
+                    Notice(NoticeKind.faq_question, QuestionNotice(question_id=question.id)),
                     to=recipient.person_id,
                     key=f"{question.id}:{recipient.person_id}",
                 )
@@ -152,7 +153,7 @@ async def send_answer(
         if answered is None:
             return AlreadyAnswered(view.answered_by)
         await uow.notify(
-            QuestionAnswered(question_id=question_id),
+            Notice(NoticeKind.faq_answer, QuestionNotice(question_id=question_id)),
             to=answered.asker_id,
             key=str(question_id),
         )

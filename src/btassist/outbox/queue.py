@@ -12,7 +12,8 @@ and a duplicate can reach a person only for a message in flight when its process
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,7 +25,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from btassist.db.types import utcnow
 from btassist.outbox.models import OutboxMessage, OutboxStatus
+from btassist.outbox.notices import Notice
 
+KEYS_PER_QUERY = 500
 LEASE = timedelta(seconds=60)
 """How long a claim lasts without renewal; the worker renews well before it runs out."""
 
@@ -59,6 +62,59 @@ async def enqueue(
         .returning(col(OutboxMessage.id))
     )
     return (await session.exec(statement)).first() is not None
+
+
+@dataclass(frozen=True)
+class Queued:
+    """A notice for one person under its idempotency key, due at `available_at`."""
+
+    person_id: int
+    notice: Notice
+    key: str
+    """Unique within the kind; the row's `dedupe_key` is "kind:key"."""
+    available_at: datetime
+
+    @property
+    def dedupe_key(self) -> str:
+        """The outbox's unique key for this notice."""
+        return f"{self.notice.kind.value}:{self.key}"
+
+
+async def enqueue_many(session: AsyncSession, queued: Iterable[Queued]) -> int:
+    """Queue every notice not queued before (by key) in one statement, however many there are
+    (a sweep's statement count stays flat); returns how many were offered."""
+    now = utcnow()
+    rows = [
+        {
+            "person_id": item.person_id,
+            "kind": item.notice.kind.value,
+            "params": item.notice.data(),
+            "dedupe_key": item.dedupe_key,
+            "status": OutboxStatus.pending,
+            "attempts": 0,
+            "available_at": item.available_at,
+            "created_at": now,
+        }
+        for item in queued
+    ]
+    if not rows:
+        return 0
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    statement = insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    await session.exec(statement, params=rows)
+    return len(rows)
+
+
+async def already_queued(session: AsyncSession, keys: list[str]) -> set[str]:
+    """Which of these outbox keys exist (whatever their delivery state)."""
+    found: set[str] = set()
+    for offset in range(0, len(keys), KEYS_PER_QUERY):
+        chunk = keys[offset : offset + KEYS_PER_QUERY]
+        query = select(OutboxMessage.dedupe_key).where(col(OutboxMessage.dedupe_key).in_(chunk))
+        found |= set((await session.exec(query)).all())
+    return found
 
 
 def _due(now: datetime) -> Any:

@@ -7,7 +7,7 @@ delivery worker is woken so they go out at once.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 
@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from btassist.db.engine import Database
 from btassist.outbox.notices import Notice
-from btassist.outbox.queue import enqueue
+from btassist.outbox.queue import Queued, enqueue, enqueue_many
 
 
 class UnitOfWork:
@@ -34,12 +34,18 @@ class UnitOfWork:
             self.session,
             person_id=to,
             kind=notice.kind.value,
-            params=notice.params(),
+            params=notice.data(),
             dedupe_key=f"{notice.kind.value}:{key}",
             available_at=at,
         )
         self.queued += int(added)
         return added
+
+    async def notify_many(self, queued: Sequence[Queued]) -> int:
+        """Queue many notices in one statement (a sweep); how many were offered."""
+        offered = await enqueue_many(self.session, queued)
+        self.queued += offered
+        return offered
 
 
 @asynccontextmanager
