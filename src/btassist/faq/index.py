@@ -16,6 +16,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
@@ -101,31 +102,65 @@ class Hit:
     """Weighted Dice overlap with the entry's closest question variant."""
 
 
+class Level(StrEnum):
+    """How sure the FAQ is of its best entry, and so what the bot does with it."""
+
+    confident = "confident"
+    """Answer with the entry."""
+    probable = "probable"
+    """Answer, but say which question the answer is for, and offer the next topics."""
+    unsure = "unsure"
+    """Do not answer: offer the closest topics and a person."""
+
+
 @dataclass(frozen=True)
 class SearchResult:
-    """The ranked entries a question may be about and whether the best one is safe to give."""
+    """The ranked entries a question may be about and how sure the FAQ is of the best one."""
 
     question: str
     hits: tuple[Hit, ...]
-    confident: bool
+    level: Level
     declined: str | None = None
     """The id of a declined topic the question is about (never answered from the FAQ)."""
     language: str | None = None
     """The language the question is written in, when clear."""
+    region: str | None = None
+    """The region the question is about: the one it names, else the asker's. Its people are the
+    ones to ask when the FAQ does not answer."""
+
+    @property
+    def confident(self) -> bool:
+        """Whether the best entry answers the question for certain."""
+        return self.level is Level.confident
 
     @property
     def best(self) -> Hit | None:
-        """The top entry, confident or not."""
+        """The top entry, whatever the level."""
         return self.hits[0] if self.hits else None
 
     @property
     def answer(self) -> Hit | None:
         """The entry to answer with, only when confident."""
-        return self.best if self.confident else None
+        return self.best if self.level is Level.confident else None
+
+    @property
+    def proposed(self) -> Hit | None:
+        """The entry to answer with when confident or probable."""
+        return self.best if self.level is not Level.unsure else None
+
+    def interpretation(self, language: str) -> str | None:
+        """For a probable answer, the question it answers (the entry's own question)."""
+        if self.level is not Level.probable or self.best is None:
+            return None
+        return self.best.entry.title(language)
 
     def closest(self, count: int = 2) -> tuple[Hit, ...]:
         """The nearest topics to offer when not answering."""
         return tuple(hit for hit in self.hits[:count] if hit.score > 0)
+
+    def alternatives(self, count: int = 2) -> tuple[Hit, ...]:
+        """The next topics after the answer, for "Not what I asked"."""
+        return tuple(hit for hit in self.hits[1 : count + 1] if hit.score > 0)
 
 
 @dataclass(frozen=True)
@@ -362,11 +397,14 @@ class FaqIndex:
         """
         named = regions_named(question)
         eligible = {NATIONAL} | (set(named) if named else ({region} if region else set()))
+        about = next(iter(named)) if len(named) == 1 else region
         language = guess_language(question)
         folded = " ".join(words(question)).replace("-", " ")
         for topic_id, pattern in self._declined:
             if pattern.search(folded):
-                return SearchResult(question, (), False, declined=topic_id, language=language)
+                return SearchResult(
+                    question, (), Level.unsure, topic_id, language=language, region=about
+                )
         # "Region" is a search term unless it only introduces a name ("Region Halland").
         query = self._query(question, region_words=not named)
         candidates = {position for term in query.terms for position in self._postings.get(term, ())}
@@ -392,7 +430,7 @@ class FaqIndex:
         hits.sort(key=lambda hit: (-hit.score, hit.entry.id))
         best = hits[0] if hits else None
         if best is None:
-            return SearchResult(question, (), False, language=language)
+            return SearchResult(question, (), Level.unsure, language=language, region=about)
         confident = self._confident(best, best.score - _runner_up(best, hits))
         if confident and not self._shares_topic(best.entry, query, question):
             confident = False
@@ -402,7 +440,7 @@ class FaqIndex:
         )
         if best.entry.scope == NATIONAL:
             # A national overview ("it differs by region") yields to the asker's region's own entry.
-            refined = next((hit for hit in hits if hit.entry.refines == best.entry.id), None)
+            refined = next((hit for hit in hits if best.entry.id in hit.entry.refines), None)
             if refined is not None:
                 hits.remove(refined)
                 hits.insert(0, refined)
@@ -411,7 +449,8 @@ class FaqIndex:
             if rival not in hits[:2]:
                 hits.remove(rival)
                 hits.insert(1, rival)
-        return SearchResult(question, tuple(hits), confident, language=language)
+        level = Level.confident if confident else Level.unsure
+        return SearchResult(question, tuple(hits), level, language=language, region=about)
 
     def _covers(self, entry: Entry, token: Token) -> bool:
         """Whether the entry's topic (the overview and its refinements) mentions the word."""
@@ -475,7 +514,7 @@ class FaqIndex:
 
 def _family(entry: Entry) -> str:
     """An overview and its regional refinements are one topic."""
-    return entry.refines or entry.id
+    return entry.refines[0] if entry.refines else entry.id
 
 
 def _is_concept(token: Token) -> bool:
