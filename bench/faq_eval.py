@@ -17,6 +17,7 @@ Run: `python bench/faq_eval.py [-v] [--repeat 20]`.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 from pathlib import Path
@@ -61,6 +62,16 @@ def latencies_ms(kb: KnowledgeBase, questions: list[EvalQuestion], repeat: int) 
             started = time.perf_counter()
             kb.search(question.text, region=question.region)
             found.append((time.perf_counter() - started) * 1000)
+    return found
+
+
+def cpu_ms(kb: KnowledgeBase, questions: list[EvalQuestion]) -> list[float]:
+    """CPU milliseconds of this thread per `search`, unaffected by other processes."""
+    found = []
+    for question in questions:
+        started = time.thread_time()
+        kb.search(question.text, region=question.region)
+        found.append((time.thread_time() - started) * 1000)
     return found
 
 
@@ -123,11 +134,14 @@ def targets(report: EvalReport, p95_ms: float) -> list[tuple[str, bool]]:
     ]
 
 
-def main(repeat: int, verbose: bool) -> int:
+def main(repeat: int, verbose: bool, development_only: bool = False) -> int:
     first_build, rebuild = build_times(5)
     kb = load_knowledge_base(PACKAGED_KB)
     development = {name: load_questions(DEV_FILE, name) for name in DEV_SECTIONS}
-    held_out = {path.stem.removeprefix("faq_"): load_questions(path) for path in HELDOUT_FILES}
+    held_out = {
+        path.stem.removeprefix("faq_"): load_questions(path)
+        for path in ([] if development_only else HELDOUT_FILES)
+    }
     every = [q for qs in (*development.values(), *held_out.values()) for q in qs]
     stale = unknown_entries(kb.index, every)
     if stale:
@@ -150,6 +164,12 @@ def main(repeat: int, verbose: bool) -> int:
         f"index build (read + validate + index): first {first_build:.3f} s "
         f"(includes loading the language data once per process), rebuild {rebuild:.3f} s"
     )
+    # Wall-clock latency is the target; on a shared machine the CPU time shows what is ours.
+    cpu = cpu_ms(kb, every)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(
+        f"search CPU time p95 {p95(cpu):.2f} ms; load average {load:.1f} on {os.cpu_count()} cores"
+    )
     print(
         f"targets on each held-out set: answered right ≥ {TARGET_ANSWERED_RIGHT:.0%}, "
         f"confidently wrong = {TARGET_CONFIDENT_WRONG}, out-of-scope abstained with the right "
@@ -169,5 +189,10 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=20, help="Times each question is timed.")
     parser.add_argument("-v", "--verbose", action="store_true", help="List every miss.")
+    parser.add_argument(
+        "--development-only",
+        action="store_true",
+        help="Only the development sets: what tuning may look at.",
+    )
     args = parser.parse_args()
-    raise SystemExit(main(args.repeat, args.verbose))
+    raise SystemExit(main(args.repeat, args.verbose, args.development_only))

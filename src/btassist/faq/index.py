@@ -22,10 +22,11 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from btassist.common.text import fold
-from btassist.faq.kb import NATIONAL, DeclinedTopic, Entry, iter_entry_texts
-from btassist.faq.synonyms import SYNONYMS
+from btassist.faq.kb import NATIONAL, Coverage, DeclinedTopic, Entry, iter_entry_texts
+from btassist.faq.morphology import CompoundLexicon, compound_lexicon
 from btassist.faq.text import (
     CONCEPT_PREFIX,
+    PLACE_NAMES,
     QUESTION_WORDS,
     STOPWORDS,
     Analyser,
@@ -33,6 +34,7 @@ from btassist.faq.text import (
     Token,
     guess_language,
     regions_named,
+    word_pairs,
     words,
 )
 
@@ -87,6 +89,23 @@ class Thresholds:
     shared word, not a shared topic: offer the entry instead of answering …"""
     near_variant: float = 85.0
     """… unless the question is nearly one of the entry's own variants (fuzzy ratio, 0–100)."""
+    probable_coverage: float = 0.6
+    probable_similarity: float = 0.25
+    """Not confident, but this much of the question is in the entry and it resembles one of its
+    questions: answer, saying which question the answer is for …"""
+    probable_margin: float = 0.2
+    probable_margin_similarity: float = 0.4
+    probable_margin_coverage: float = 0.3
+    """… or less of it, but the entry resembles one of its questions and stands well ahead …"""
+    probable_one_word_coverage: float = 0.9
+    """… with one informative word of the question in the entry only if that word is nearly
+    all the question says …"""
+    probable_coverage_unknown: float = 0.6
+    probable_similarity_unknown: float = 0.4
+    """… or, when the question has a word the knowledge base has never seen, only this close."""
+    overview_margin: float = 0.15
+    """An entry of the asker's (or the named) region this close behind a national overview
+    answers instead: the overview only says that regions differ."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +119,13 @@ class Hit:
     """Share of the question's informative words the entry contains."""
     similarity: float = 0.0
     """Weighted Dice overlap with the entry's closest question variant."""
+    via: Entry | None = None
+    """The national entry the question matched, when this regional entry stands in for it."""
+
+    @property
+    def matched(self) -> Entry:
+        """The entry whose words the question matched."""
+        return self.via or self.entry
 
 
 class Level(StrEnum):
@@ -155,12 +181,24 @@ class SearchResult:
         return self.best.entry.title(language)
 
     def closest(self, count: int = 2) -> tuple[Hit, ...]:
-        """The nearest topics to offer when not answering."""
-        return tuple(hit for hit in self.hits[:count] if hit.score > 0)
+        """The nearest topics to offer when not answering, one entry per topic."""
+        return _topics(self.hits, count)
 
     def alternatives(self, count: int = 2) -> tuple[Hit, ...]:
-        """The next topics after the answer, for "Not what I asked"."""
-        return tuple(hit for hit in self.hits[1 : count + 1] if hit.score > 0)
+        """The next topics after the answer, for "Not what I asked": other topics than the
+        answer's (not the national entry the answer stands in for)."""
+        return _topics(self.hits, count + 1)[1:]
+
+
+def _topics(hits: Sequence[Hit], count: int) -> tuple[Hit, ...]:
+    """The first `count` hits on different topics."""
+    chosen: list[Hit] = []
+    for hit in hits:
+        if len(chosen) == count:
+            break
+        if hit.score > 0 and not any(_same_topic(hit.entry, other.entry) for other in chosen):
+            chosen.append(hit)
+    return tuple(chosen)
 
 
 @dataclass(frozen=True)
@@ -185,6 +223,9 @@ class _Query:
     coverage_weights: tuple[float, ...]
     terms: frozenset[str]
     total: float
+    matchers: tuple[tuple[float, frozenset[str], tuple[tuple[frozenset[str], float], ...]], ...]
+    """Per token: its weight, its one-word terms, and its compounds' parts with the credit each
+    matching part earns."""
 
 
 @dataclass
@@ -207,11 +248,13 @@ class FaqIndex:
         entries: Sequence[Entry],
         *,
         declined: Iterable[DeclinedTopic] = (),
-        synonyms: Mapping[str, tuple[str, ...]] = SYNONYMS,
+        synonyms: Mapping[str, tuple[str, ...]] | None = None,
         thresholds: Thresholds | None = None,
+        compounds: CompoundLexicon | None = None,
     ) -> None:
+        """`compounds` defaults to the Swedish dictionary's (loaded once per process)."""
         self.thresholds = thresholds or Thresholds()
-        self.analyser = Analyser(Synonyms(synonyms))
+        self.analyser = Analyser(Synonyms(synonyms or {}), compounds or compound_lexicon())
         self.analyser.learn(text for entry in entries for _, _, text in iter_entry_texts(entry))
         self.documents: list[_Document] = []
         df: Counter[str] = Counter()
@@ -252,6 +295,11 @@ class FaqIndex:
         self.idf = {term: math.log(1 + (count - n + 0.5) / (n + 0.5)) for term, n in df.items()}
         self.unknown_idf = math.log(1 + (count - 0.5) / 1.5) if count else 1.0
         self.by_id = {d.entry.id: d.entry for d in self.documents}
+        self._refiners: dict[tuple[str, str], tuple[str, ...]] = {}
+        for entry in entries:
+            for refined in entry.refines:
+                key = (refined, entry.scope)
+                self._refiners[key] = (*self._refiners.get(key, ()), entry.id)
         self._documents_by_id = {d.entry.id: d for d in self.documents}
         self._bt_terms = frozenset(self.analyser.term("bt", None))
         self._question_terms = frozenset(
@@ -267,11 +315,26 @@ class FaqIndex:
                 for weights in [tuple(self._group_weight(group) for group in v.groups)]
             ]
         self._postings = {term: tuple(found) for term, found in postings.items()}
-        family_terms: dict[str, set[str]] = {}
-        for document in self.documents:
-            family_terms.setdefault(_family(document.entry), set()).update(document.tf)
-        self._family_terms = {family: frozenset(terms) for family, terms in family_terms.items()}
-        self._surfaces = sorted(self.analyser.lexicon)
+        self._topic_terms = {
+            document.entry.id: frozenset(
+                term
+                for other in self.documents
+                if _same_topic(document.entry, other.entry)
+                for term in other.tf
+            )
+            for document in self.documents
+        }
+        # Typos are repaired towards the knowledge base's words and the synonyms' words.
+        self._surfaces = sorted(
+            self.analyser.lexicon
+            | {
+                word
+                for surfaces in (synonyms or {}).values()
+                for surface in surfaces
+                for word in words(surface)
+                if len(word) >= TYPO_MIN_LENGTH
+            }
+        )
         self._declined = [
             (topic.id, re.compile("|".join(_term_pattern(term) for term in topic.terms)))
             for topic in declined
@@ -282,31 +345,40 @@ class FaqIndex:
     def _known(self, token: Token) -> bool:
         return any(all(t in self.idf for t in alt) for alt in token.alternatives)
 
-    def _repair(self, token: Token) -> Token | None:
-        """A word the knowledge base lacks, read as the nearest word it has (one or two typos)."""
-        word = token.surface
+    def _nearest(self, word: str) -> str | None:
+        """The word of the knowledge base (or of its synonyms) one or two typos away."""
         # Short words differ by one letter all the time ("deltid" is not "heltid").
-        if len(word) < TYPO_MIN_LENGTH or word.isdigit():
+        if len(word) < TYPO_MIN_LENGTH or word.isdigit() or "-" in word:
             return None
         typos = 2 if len(word) >= TYPO_TWO_LENGTH else 1
         found = process.extractOne(word, self._surfaces, scorer=OSA.distance, score_cutoff=typos)
-        if found is None:
-            return None
-        repaired = self.analyser.tokens(found[0])
-        if not repaired:
-            return None
-        return Token(surface=found[0], alternatives=repaired[0].alternatives, weight=TYPO_WEIGHT)
+        return None if found is None else str(found[0])
 
     def query_tokens(self, question: str, *, region_words: bool = True) -> list[Token]:
-        """The question's tokens, with unknown words repaired where a near word exists."""
-        tokens: list[Token] = []
-        for token in self.analyser.tokens(question, region_words=region_words):
-            if not self._known(token):
-                token = self._repair(token) or token
-            if token.surface in QUESTION_WORDS:
-                token = Token(token.surface, token.alternatives, QUESTION_WORD_WEIGHT)
-            tokens.append(token)
-        return tokens
+        """The question's tokens, with unknown words repaired where a near word exists (before
+        multi-word synonyms are read: "external assesors" is "external assessors")."""
+        tokens = self.analyser.tokens(question, region_words=region_words)
+        fixes = {
+            token.surface: fixed
+            for token in tokens
+            if not self._known(token) and (fixed := self._nearest(token.surface)) is not None
+        }
+        if fixes:
+            repaired = " ".join(fixes.get(folded, raw) for folded, raw in word_pairs(question))
+            tokens = [
+                Token(token.surface, token.alternatives, TYPO_WEIGHT)
+                if token.surface in fixes.values() and token.surface not in fixes
+                else token
+                for token in self.analyser.tokens(repaired, region_words=region_words)
+            ]
+        return [
+            Token(token.surface, token.alternatives, QUESTION_WORD_WEIGHT)
+            if token.surface in QUESTION_WORDS
+            else token
+            for token in tokens
+            # A city the knowledge base never mentions ("Växjö") only names the region.
+            if token.surface not in PLACE_NAMES or self._known(token)
+        ]
 
     def _idf(self, term: str) -> float:
         return max(self.idf.get(term, self.unknown_idf), IDF_FLOOR)
@@ -319,8 +391,9 @@ class FaqIndex:
         ]
         if known:
             return token.weight * max(known)
-        # An unseen short word ("ny", "ok") is more likely chatter than a missing topic.
-        short = len(token.surface) <= SHORT_WORD
+        # An unseen short word ("ny", "ok") or number ("2018") is more likely chatter than a
+        # missing topic.
+        short = len(token.surface) <= SHORT_WORD or token.surface.isdigit()
         return token.weight * self.unknown_idf * (SHORT_UNKNOWN_WEIGHT if short else UNKNOWN_WEIGHT)
 
     def _group_weight(self, group: tuple[frozenset[str], frozenset[str]]) -> float:
@@ -354,14 +427,20 @@ class FaqIndex:
         """Weighted Dice overlap between the question and the entry's closest question variant."""
         best = 0.0
         for variant in document.variants:
+            terms = variant.terms
+            if terms.isdisjoint(query.terms):
+                continue
             matched_query = 0.0
-            for token, weight in zip(query.tokens, query.weights, strict=True):
-                matched_query += weight * max(
-                    (1.0 if len(alt) == 1 else COMPOUND_CREDIT)
-                    * sum(1 for t in alt if t in variant.terms)
-                    / len(alt)
-                    for alt in token.alternatives
-                )
+            for weight, singles, compounds in query.matchers:
+                if not terms.isdisjoint(singles):
+                    matched_query += weight
+                    continue
+                share = 0.0
+                for parts, credit in compounds:
+                    found = len(terms.intersection(parts))
+                    if found:
+                        share = max(share, credit * found)
+                matched_query += weight * share
             matched_variant = 0.0
             for (whole, parts), weight in zip(variant.groups, variant.weights, strict=True):
                 if not whole.isdisjoint(query.terms):
@@ -388,15 +467,30 @@ class FaqIndex:
             ),
             terms=frozenset(t for token in tokens for alt in token.alternatives for t in alt),
             total=sum(weights),
+            matchers=tuple(
+                (
+                    weight,
+                    frozenset(alt[0] for alt in token.alternatives if len(alt) == 1),
+                    tuple(
+                        (frozenset(alt), COMPOUND_CREDIT / len(alt))
+                        for alt in token.alternatives
+                        if len(alt) > 1
+                    ),
+                )
+                for token, weight in zip(tokens, weights, strict=True)
+            ),
         )
 
     def search(self, question: str, *, region: str | None = None) -> SearchResult:
-        """Rank entries for `question` asked by someone in `region` (None: national only).
+        """Rank entries for `question` asked by someone in `region` (None: national only), and
+        say how sure the best one is.
 
-        Entries of another region count only when the question names that region.
+        The asker's region is the default; a region the question names replaces it; entries of
+        any other region do not count. An entry of that region stands in for the national
+        entries it refines, and beats a close national overview.
         """
         named = regions_named(question)
-        eligible = {NATIONAL} | (set(named) if named else ({region} if region else set()))
+        local = set(named) if named else ({region} if region else set())
         about = next(iter(named)) if len(named) == 1 else region
         language = guess_language(question)
         folded = " ".join(words(question)).replace("-", " ")
@@ -407,6 +501,15 @@ class FaqIndex:
                 )
         # "Region" is a search term unless it only introduces a name ("Region Halland").
         query = self._query(question, region_words=not named)
+        hits = self._ranked(query, {NATIONAL} | local, named)
+        if not hits:
+            return SearchResult(question, (), Level.unsure, language=language, region=about)
+        hits = self._regional_first(hits, local)
+        level = self._level(hits, query, question, named)
+        return SearchResult(question, tuple(hits), level, language=language, region=about)
+
+    def _ranked(self, query: _Query, eligible: set[str], named: frozenset[str]) -> list[Hit]:
+        """The eligible entries sharing a term with the question, best first."""
         candidates = {position for term in query.terms for position in self._postings.get(term, ())}
         scored: list[tuple[_Document, float, float]] = []
         for position in candidates:
@@ -428,33 +531,108 @@ class FaqIndex:
                 score += REGION_BONUS
             hits.append(Hit(document.entry, score, coverage, similarity))
         hits.sort(key=lambda hit: (-hit.score, hit.entry.id))
-        best = hits[0] if hits else None
-        if best is None:
-            return SearchResult(question, (), Level.unsure, language=language, region=about)
-        confident = self._confident(best, best.score - _runner_up(best, hits))
-        if confident and not self._shares_topic(best.entry, query, question):
+        return hits
+
+    def _regional_first(self, hits: list[Hit], local: set[str]) -> list[Hit]:
+        """The region's own entry first when the best is a national entry it refines (matched or
+        not: it answers the same questions for that region), or a national overview it is close
+        behind."""
+        best = hits[0]
+        if best.entry.scope != NATIONAL or not local:
+            return hits
+        standing_in = next(
+            (
+                self.by_id[entry_id]
+                for scope in sorted(local)
+                for entry_id in self._refiners.get((best.entry.id, scope), ())
+            ),
+            None,
+        )
+        if standing_in is not None:
+            rest = [hit for hit in hits if hit.entry.id != standing_in.id]
+            return [
+                Hit(standing_in, best.score, best.coverage, best.similarity, best.entry),
+                *rest,
+            ]
+        if best.entry.applies is Coverage.overview:
+            close = next(
+                (
+                    hit
+                    for hit in hits[1:]
+                    if hit.entry.scope in local
+                    and best.score - hit.score < self.thresholds.overview_margin
+                ),
+                None,
+            )
+            if close is not None:
+                return [close, *(hit for hit in hits if hit is not close)]
+        return hits
+
+    def _level(self, hits: list[Hit], query: _Query, question: str, named: frozenset[str]) -> Level:
+        """Confident, probable or unsure about `hits[0]`; a plausible rival moves to second place,
+        first among the topics offered instead."""
+        best = hits[0]
+        margin = best.score - _runner_up(best, hits)
+        confident = self._confident(best, margin)
+        if confident and not self._shares_topic(best.matched, query, question):
             confident = False
-        # Safety rules: a wrong answer is worse than none, so a plausible rival means "offer both".
+        # Safety rules: a wrong answer is worse than none, so a plausible rival means "not sure".
         rival = self._uncovered_rival(best, hits, query) or _named_region_rival(
             best, hits, named, self.thresholds.named_region_margin
         )
-        if best.entry.scope == NATIONAL:
-            # A national overview ("it differs by region") yields to the asker's region's own entry.
-            refined = next((hit for hit in hits if best.entry.id in hit.entry.refines), None)
-            if refined is not None:
-                hits.remove(refined)
-                hits.insert(0, refined)
+        if rival is best:
+            return Level.unsure  # the question names a BT concept no entry's topic covers
         if rival is not None:
             confident = False
             if rival not in hits[:2]:
                 hits.remove(rival)
                 hits.insert(1, rival)
-        level = Level.confident if confident else Level.unsure
-        return SearchResult(question, tuple(hits), level, language=language, region=about)
+        if confident:
+            return Level.confident
+        return Level.probable if self._probable(best, query, question, margin) else Level.unsure
+
+    def _probable(self, hit: Hit, query: _Query, question: str, margin: float) -> bool:
+        """Whether the best entry is likely enough to answer with, saying which question it
+        answers: most of the question's words are in it, one of them a topic word, and a word
+        the knowledge base has never seen ("föräldraledighet") is left out only when the entry
+        matches the rest closely."""
+        limits = self.thresholds
+        matched = self._matched_words(hit.matched, query)
+        if matched < 1:
+            return False
+        # One shared word ("byta" of "byta specialitet") is not a shared topic, unless it is
+        # nearly all the question says or the question is nearly one of the entry's own.
+        if (
+            matched == 1
+            and hit.coverage < limits.probable_one_word_coverage
+            and not self._shares_topic(hit.matched, query, question)
+        ):
+            return False
+        if self._misses_unknown_word(query):
+            return (
+                hit.coverage >= limits.probable_coverage_unknown
+                and hit.similarity >= limits.probable_similarity_unknown
+            )
+        return (
+            hit.coverage >= limits.probable_coverage
+            and hit.similarity >= limits.probable_similarity
+        ) or (
+            margin >= limits.probable_margin
+            and hit.similarity >= limits.probable_margin_similarity
+            and hit.coverage >= limits.probable_margin_coverage
+        )
+
+    def _misses_unknown_word(self, query: _Query) -> bool:
+        """Whether a word of the question that no entry has (and no typo of one) is long
+        enough to be a topic of its own."""
+        return any(
+            weight > 0 and len(token.surface) > SHORT_WORD and not self._known(token)
+            for token, weight in zip(query.tokens, query.coverage_weights, strict=True)
+        )
 
     def _covers(self, entry: Entry, token: Token) -> bool:
         """Whether the entry's topic (the overview and its refinements) mentions the word."""
-        terms = self._family_terms[_family(entry)]
+        terms = self._topic_terms[entry.id]
         return any(all(term in terms for term in alt) for alt in token.alternatives)
 
     def _uncovered_rival(self, best: Hit, hits: Sequence[Hit], query: _Query) -> Hit | None:
@@ -468,8 +646,7 @@ class FaqIndex:
         ]
         if not missed:
             return None
-        family = _family(best.entry)
-        others = [hit for hit in hits if _family(hit.entry) != family]
+        others = [hit for hit in hits if not _same_topic(hit.entry, best.entry)]
         return (
             next((hit for hit in others if all(self._covers(hit.entry, t) for t in missed)), None)
             or next(
@@ -482,20 +659,24 @@ class FaqIndex:
         """Whether the entry contains at least two informative words of the question (not
         question words, nor "BT" that every entry has), or the question is nearly one of its
         variants ("Vad är DOPS?")."""
+        if self._matched_words(entry, query) >= self.thresholds.min_matched_words:
+            return True
+        asked = _normalised(question)
+        return any(
+            fuzz.token_set_ratio(asked, phrasing) >= self.thresholds.near_variant
+            for phrasing in self._documents_by_id[entry.id].phrasings
+        )
+
+    def _matched_words(self, entry: Entry, query: _Query) -> int:
+        """Informative words of the question the entry contains (not question words, nor "BT"
+        that every entry has)."""
         document = self._documents_by_id[entry.id]
-        matched = sum(
+        return sum(
             1
             for token, weight in zip(query.tokens, query.coverage_weights, strict=True)
             if weight > 0
             and not all(set(alt) <= self._bt_terms for alt in token.alternatives)
             and any(all(t in document.tf for t in alt) for alt in token.alternatives)
-        )
-        if matched >= self.thresholds.min_matched_words:
-            return True
-        asked = _normalised(question)
-        return any(
-            fuzz.token_set_ratio(asked, phrasing) >= self.thresholds.near_variant
-            for phrasing in document.phrasings
         )
 
     def _confident(self, hit: Hit, margin: float) -> bool:
@@ -512,9 +693,15 @@ class FaqIndex:
         )
 
 
-def _family(entry: Entry) -> str:
-    """An overview and its regional refinements are one topic."""
-    return entry.refines[0] if entry.refines else entry.id
+def _same_topic(one: Entry, other: Entry) -> bool:
+    """An entry and the national entries it refines (or that refine the same one) are one
+    topic: a close score between them is no coin toss."""
+    return (
+        one.id == other.id
+        or one.id in other.refines
+        or other.id in one.refines
+        or not set(one.refines).isdisjoint(other.refines)
+    )
 
 
 def _is_concept(token: Token) -> bool:
@@ -536,8 +723,7 @@ def _named_region_rival(
 
 def _runner_up(best: Hit, hits: Sequence[Hit]) -> float:
     """The score of the best hit on another topic."""
-    family = _family(best.entry)
-    return next((hit.score for hit in hits if _family(hit.entry) != family), 0.0)
+    return next((hit.score for hit in hits if not _same_topic(hit.entry, best.entry)), 0.0)
 
 
 def _normalised(text: str) -> str:
