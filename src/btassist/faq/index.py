@@ -103,6 +103,9 @@ class Thresholds:
     probable_coverage_unknown: float = 0.6
     probable_similarity_unknown: float = 0.4
     """… or, when the question has a word the knowledge base has never seen, only this close."""
+    rival_margin: float = 0.1
+    """An entry this close behind the best one, that mentions every BT concept of the question
+    when the best one does not, is the better (probable) answer."""
     overview_margin: float = 0.15
     """An entry of the asker's (or the named) region this close behind a national overview
     answers instead: the overview only says that regions differ."""
@@ -571,6 +574,7 @@ class FaqIndex:
     def _level(self, hits: list[Hit], query: _Query, question: str, named: frozenset[str]) -> Level:
         """Confident, probable or unsure about `hits[0]`; a plausible rival moves to second place,
         first among the topics offered instead."""
+        limits = self.thresholds
         best = hits[0]
         margin = best.score - _runner_up(best, hits)
         confident = self._confident(best, margin)
@@ -584,8 +588,13 @@ class FaqIndex:
             return Level.unsure  # the question names a BT concept no entry's topic covers
         if rival is not None:
             confident = False
-            if rival not in hits[:2]:
-                hits.remove(rival)
+            hits.remove(rival)
+            if best.score - rival.score < limits.rival_margin and self._covers_all(rival, query):
+                # Close behind, and about everything the question names: the better answer.
+                hits.insert(0, rival)
+                best = rival
+                margin = best.score - _runner_up(best, hits)
+            else:
                 hits.insert(1, rival)
         if confident:
             return Level.confident
@@ -655,6 +664,14 @@ class FaqIndex:
             or best
         )
 
+    def _covers_all(self, hit: Hit, query: _Query) -> bool:
+        """Whether the entry's topic mentions every BT concept the question names."""
+        return all(
+            self._covers(hit.entry, token)
+            for token, weight in zip(query.tokens, query.coverage_weights, strict=True)
+            if weight > 0 and _is_concept(token)
+        )
+
     def _shares_topic(self, entry: Entry, query: _Query, question: str) -> bool:
         """Whether the entry contains at least two informative words of the question (not
         question words, nor "BT" that every entry has), or the question is nearly one of its
@@ -662,8 +679,11 @@ class FaqIndex:
         if self._matched_words(entry, query) >= self.thresholds.min_matched_words:
             return True
         asked = _normalised(question)
+        words_asked = set(asked.split())
         return any(
             fuzz.token_set_ratio(asked, phrasing) >= self.thresholds.near_variant
+            # A short question inside a long variant ("intyg bt") is not nearly that variant.
+            and len(set(phrasing.split()) - words_asked) <= 1
             for phrasing in self._documents_by_id[entry.id].phrasings
         )
 
@@ -705,8 +725,9 @@ def _same_topic(one: Entry, other: Entry) -> bool:
 
 
 def _is_concept(token: Token) -> bool:
-    """A word the synonym list knows as a BT concept ("legitimation", "Ukraina", "psyk")."""
-    return any(len(alt) == 1 and alt[0].startswith(CONCEPT_PREFIX) for alt in token.alternatives)
+    """A word the synonym list knows as a BT concept ("legitimation", "Ukraina", "psyk"), or a
+    compound of such concepts ("primärvårdsplaceringen")."""
+    return any(all(term.startswith(CONCEPT_PREFIX) for term in alt) for alt in token.alternatives)
 
 
 def _named_region_rival(

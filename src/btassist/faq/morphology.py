@@ -73,14 +73,27 @@ class CompoundLexicon:
         dictionary lists whole or cannot split."""
         if len(word) < MIN_COMPOUND or not word.isalpha() or self.is_word(word):
             return None
-        for cut in range(len(word) - MIN_PART, MIN_PART - 1, -1):
+        cuts = range(len(word) - MIN_PART, MIN_PART - 1, -1)
+        for cut in cuts:
             head = self.heads.get(word[:cut])
             if head is None:
                 continue
             tail = self._base(word[cut:], self.tails)
             if tail is not None:
                 return head, tail
+        # Three words: the first part is itself a compound ("försäkringsmedicin|kursen").
+        for cut in cuts:
+            tail = self._base(word[cut:], self.tails)
+            if tail is not None and self._compound_head(word[:cut]):
+                return word[:cut], tail
         return None
+
+    def _compound_head(self, head: str) -> bool:
+        """Whether two compound-first forms make up `head`."""
+        return any(
+            head[:cut] in self.heads and head[cut:] in self.heads
+            for cut in range(MIN_PART, len(head) - MIN_PART + 1)
+        )
 
     @staticmethod
     def _base(word: str, known: frozenset[str]) -> str | None:

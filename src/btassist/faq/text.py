@@ -45,7 +45,7 @@ STOPWORDS = _wordset(
     must am not no also just any some please thanks tack hej hi hello ok okej snalla
     egentligen exakt exactly actually really typ liksom alltsa nog val ju sverige sweden finns
     tar ifran star gora gor gors goras gjort gjorde gjord jobba jobbar arbeta arbetar blir bli
-    galler work working already still soon hey got anything something know want wanted would
+    galler vara work working already still soon hey got anything something know want wanted would
     anda
     mig dig oss dem honom henne hen behover behova behovs need needs needed ny nya nytt new
     normalt vanligtvis oftast usually normally typically use used anvands anvander anvanda anvandas
@@ -180,8 +180,8 @@ class Synonyms:
                     if " " in form:
                         phrases.setdefault(tuple(form.split()), concept)
                         continue
-                    raw = pairs[0][1] if len(pairs) == 1 else form
-                    for key in {form, stem_sv(form), stem_en(form), _lemma_stem(raw)}:
+                    # Not the surface's lemma: "flest" is "mången", and would take "många".
+                    for key in {form, stem_sv(form), stem_en(form)}:
                         single.setdefault(key, concept)
         by_first: dict[str, list[tuple[tuple[str, ...], str]]] = {}
         for phrase, concept in phrases.items():
