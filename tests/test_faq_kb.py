@@ -29,8 +29,8 @@ def kb() -> KnowledgeBase:
 
 
 def ask(kb: KnowledgeBase, question: str, region: str | None = "halland") -> str | None:
-    """The id of the entry the FAQ answers with, or None when it is not sure."""
-    hit = kb.search(question, region=region).answer
+    """The id of the entry the FAQ answers with (confident or probable), or None when unsure."""
+    hit = kb.search(question, region=region).proposed
     return hit.entry.id if hit else None
 
 
@@ -363,7 +363,7 @@ def test_no_confident_wrong_answers_and_out_of_scope_is_declined(kb: KnowledgeBa
 def test_one_shared_word_is_offered_not_answered(kb: KnowledgeBase) -> None:
     """Only "byta" is shared with "Kan man göra BT flera gånger?" (keyword "byta specialitet")."""
     result = kb.search("kan man byta region efter halva BT", region="orebro")
-    assert result.answer is None
+    assert result.proposed is None
     assert ask(kb, "Vad är DOPS") == "dops-what"  # nearly the entry's own question
 
 

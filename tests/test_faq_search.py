@@ -161,6 +161,7 @@ def test_unsure_offers_the_two_closest_topics_and_names_the_region(kb: Knowledge
     [
         ("asdkjh qwe zzz", None),
         ("vad är lönen under BT?", "salary"),
+        ("när stänger personalmatsalen?", "food"),  # a compound's last part: matsal
         ("min patient har feber, vilken dos ska jag ge?", "patient-care"),
     ],
 )

@@ -71,8 +71,8 @@ QUESTION_WORD_WEIGHT = 0.5
 class Thresholds:
     """When an answer is confident enough to give (calibrated on the evaluation set)."""
 
-    min_coverage: float = 0.4
-    """Below this share of the question's words in the entry, never answer."""
+    min_coverage: float = 0.6
+    """Below this share of the question's words in the entry, never answer confidently."""
     similarity: float = 0.65
     """Close enough to one of the entry's question variants."""
     coverage: float = 0.75
@@ -496,12 +496,11 @@ class FaqIndex:
         local = set(named) if named else ({region} if region else set())
         about = next(iter(named)) if len(named) == 1 else region
         language = guess_language(question)
-        folded = " ".join(words(question)).replace("-", " ")
-        for topic_id, pattern in self._declined:
-            if pattern.search(folded):
-                return SearchResult(
-                    question, (), Level.unsure, topic_id, language=language, region=about
-                )
+        topic_id = self._declined_topic(question)
+        if topic_id is not None:
+            return SearchResult(
+                question, (), Level.unsure, topic_id, language=language, region=about
+            )
         # "Region" is a search term unless it only introduces a name ("Region Halland").
         query = self._query(question, region_words=not named)
         hits = self._ranked(query, {NATIONAL} | local, named)
@@ -510,6 +509,18 @@ class FaqIndex:
         hits = self._regional_first(hits, local)
         level = self._level(hits, query, question, named)
         return SearchResult(question, tuple(hits), level, language=language, region=about)
+
+    def _declined_topic(self, question: str) -> str | None:
+        """The declined topic the question is about, by its words and its compounds' last parts
+        ("personalmatsalen" is about the "matsal")."""
+        found = words(question)
+        tails = [
+            split[1]
+            for word in found
+            if (split := self.analyser.split_compound(word, whole=False)) is not None
+        ]
+        text = " ".join([*found, *tails]).replace("-", " ")
+        return next((topic for topic, pattern in self._declined if pattern.search(text)), None)
 
     def _ranked(self, query: _Query, eligible: set[str], named: frozenset[str]) -> list[Hit]:
         """The eligible entries sharing a term with the question, best first."""
@@ -679,11 +690,12 @@ class FaqIndex:
         if self._matched_words(entry, query) >= self.thresholds.min_matched_words:
             return True
         asked = _normalised(question)
-        words_asked = set(asked.split())
+        words_asked = set(asked.split()) | QUESTION_WORDS | {"bt"}
         return any(
             fuzz.token_set_ratio(asked, phrasing) >= self.thresholds.near_variant
-            # A short question inside a long variant ("intyg bt") is not nearly that variant.
-            and len(set(phrasing.split()) - words_asked) <= 1
+            # A short question inside a longer variant ("intyg bt", "bt utomlands" in "utbildad
+            # utomlands … bt") is not nearly that variant.
+            and set(phrasing.split()) <= words_asked
             for phrasing in self._documents_by_id[entry.id].phrasings
         )
 

@@ -68,10 +68,10 @@ class CompoundLexicon:
         """Whether the dictionary lists the folded word, or it with an inflection ending."""
         return self._base(word, self.words) is not None
 
-    def split(self, word: str) -> tuple[str, str] | None:
-        """The folded compound's two words, the longest first part first; None for a word the
-        dictionary lists whole or cannot split."""
-        if len(word) < MIN_COMPOUND or not word.isalpha() or self.is_word(word):
+    def split(self, word: str, *, whole: bool = True) -> tuple[str, str] | None:
+        """The folded compound's two words, the longest first part first; None for a word it
+        cannot split, or (`whole` True) that the dictionary lists as a word of its own."""
+        if len(word) < MIN_COMPOUND or not word.isalpha() or (whole and self.is_word(word)):
             return None
         cuts = range(len(word) - MIN_PART, MIN_PART - 1, -1)
         for cut in cuts:

@@ -291,11 +291,12 @@ class Analyser:
             for ending in _SV_INFLECTIONS
         )
 
-    def split_compound(self, word: str) -> tuple[str, str] | None:
+    def split_compound(self, word: str, *, whole: bool = True) -> tuple[str, str] | None:
         """The two words of a Swedish compound ("akutplacering" → akut + placering), by the
-        Swedish dictionary; without it, by the knowledge base's words (linking s allowed)."""
+        Swedish dictionary (`whole` False: even one it lists as a word of its own); without it,
+        by the knowledge base's words (linking s allowed)."""
         if self.compounds is not None:
-            return self.compounds.split(word)
+            return self.compounds.split(word, whole=whole)
         if len(word) < self.MIN_COMPOUND or word.isdigit():
             return None
         for cut in range(len(word) - self.MIN_PART, self.MIN_PART - 1, -1):
