@@ -25,6 +25,7 @@ from btassist.common.text import fold
 from btassist.faq.kb import NATIONAL, Coverage, DeclinedTopic, Entry, iter_entry_texts
 from btassist.faq.morphology import CompoundLexicon, compound_lexicon
 from btassist.faq.text import (
+    COMPOUND_CREDIT,
     CONCEPT_PREFIX,
     PLACE_NAMES,
     QUESTION_WORDS,
@@ -58,8 +59,6 @@ SHORT_UNKNOWN_WEIGHT = 0.3
 TYPO_WEIGHT = 0.8
 TYPO_MIN_LENGTH = 7
 TYPO_TWO_LENGTH = 10
-COMPOUND_CREDIT = 0.7
-"""A compound matched only by its parts ("deltid" = del + tid) may be another thing altogether."""
 KEYWORD_FACTOR = 0.85
 RERANKED = 15
 """Only the best entries by BM25 are compared variant by variant."""
@@ -419,7 +418,7 @@ class FaqIndex:
                         credit += 1.0 if term in document.asked else ANSWER_ONLY_CREDIT
                 if part_score:
                     best_score = max(best_score, part_score / len(alternative))
-                    whole = 1.0 if len(alternative) == 1 else COMPOUND_CREDIT
+                    whole = 1.0 if len(alternative) == 1 else token.part_credit
                     best_share = max(best_share, whole * credit / len(alternative))
             score += token.weight * best_score
             covered += weight * best_share
@@ -475,7 +474,7 @@ class FaqIndex:
                     weight,
                     frozenset(alt[0] for alt in token.alternatives if len(alt) == 1),
                     tuple(
-                        (frozenset(alt), COMPOUND_CREDIT / len(alt))
+                        (frozenset(alt), token.part_credit / len(alt))
                         for alt in token.alternatives
                         if len(alt) > 1
                     ),
@@ -620,8 +619,9 @@ class FaqIndex:
         matched = self._matched_words(hit.matched, query)
         if matched < 1:
             return False
-        # One shared word ("byta" of "byta specialitet") is not a shared topic, unless it is
-        # nearly all the question says or the question is nearly one of the entry's own.
+        # One shared word ("byta" of "byta specialitet", "legitimation" of "hur länge gäller
+        # min legitimation") is not a shared topic, unless it is nearly all the question says
+        # or the question is nearly one of the entry's own.
         if (
             matched == 1
             and hit.coverage < limits.probable_one_word_coverage
@@ -643,10 +643,12 @@ class FaqIndex:
         )
 
     def _misses_unknown_word(self, query: _Query) -> bool:
-        """Whether a word of the question that no entry has (and no typo of one) is long
-        enough to be a topic of its own."""
+        """Whether a word of the question that no entry has (nor a typo of one, nor a part
+        of it) is long enough to be a topic of its own."""
         return any(
-            weight > 0 and len(token.surface) > SHORT_WORD and not self._known(token)
+            weight > 0
+            and len(token.surface) > SHORT_WORD
+            and not any(term in self.idf for alt in token.alternatives for term in alt)
             for token, weight in zip(query.tokens, query.coverage_weights, strict=True)
         )
 
@@ -761,7 +763,8 @@ def _runner_up(best: Hit, hits: Sequence[Hit]) -> float:
 
 def _normalised(text: str) -> str:
     """Folded words without punctuation and stop words, to compare a question with a variant."""
-    return " ".join(word for word in words(text) if word not in STOPWORDS)
+    found = " ".join(words(text)).replace("-", " ").split()
+    return " ".join(word for word in found if word not in STOPWORDS)
 
 
 def _term_pattern(term: str) -> str:

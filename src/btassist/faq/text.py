@@ -43,7 +43,7 @@ STOPWORDS = _wordset(
     does did have has had i me my mine you your we our they their it its this that these those
     there here as by from about into if then than so can could should would will shall may might
     must am not no also just any some please thanks tack hej hi hello ok okej snalla
-    egentligen exakt exactly actually really typ liksom alltsa nog val ju sverige sweden finns
+    egentligen exakt exactly actually really liksom alltsa nog val ju sverige sweden finns
     tar ifran star gora gor gors goras gjort gjorde gjord jobba jobbar arbeta arbetar blir bli
     galler vara work working already still soon hey got anything something know want wanted would
     anda
@@ -233,6 +233,7 @@ def _lemma_stem(raw: str) -> str:
 
 
 CONCEPT_PREFIX = "§"
+COMPOUND_CREDIT = 0.7
 
 
 @dataclass(frozen=True)
@@ -244,6 +245,9 @@ class Token:
     """Each alternative is a tuple of terms that together mean the word (a compound's parts)."""
     weight: float = 1.0
     """Below 1 for a word guessed from a typo."""
+    part_credit: float = COMPOUND_CREDIT
+    """How much a match of all its parts counts: a compound's parts may mean something else
+    ("deltid" = del + tid), a hyphenated word's are the word ("DOPS-bedömning")."""
 
 
 class Analyser:
@@ -370,7 +374,7 @@ class Analyser:
         )
         if parts:
             alternatives.append(parts)
-        return Token(surface=word, alternatives=tuple(alternatives))
+        return Token(surface=word, alternatives=tuple(alternatives), part_credit=1.0)
 
     def document_terms(self, text: str, language: str) -> list[str]:
         """Every term a knowledge-base text contributes, compounds with their parts."""
