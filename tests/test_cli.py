@@ -81,7 +81,7 @@ def test_serve_demo_is_ready_with_the_demo_roster(tmp_path: Path) -> None:
     assert health["backend"] == "sqlite"
     listed = CliRunner().invoke(app, ["roster", "list", "--csv"], env=env)
     assert listed.exit_code == 0
-    assert len(listed.output.strip().splitlines()) == 1 + 14
+    assert len(listed.output.strip().splitlines()) == 1 + 16
 
 
 def test_stdlib_calendar_is_not_shadowed_from_the_repo_root() -> None:

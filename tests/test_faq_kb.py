@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections import Counter
 from pathlib import Path
@@ -9,8 +10,10 @@ from pathlib import Path
 import pytest
 
 from btassist.common.regions import REGION_CODES as REGIONS
+from btassist.common.text import fold
+from btassist.courses.catalogue import bundled_catalogue, check_catalogues
 from btassist.faq.evaluation import evaluate, load_questions, unknown_entries
-from btassist.faq.kb import PACKAGED_KB, KnowledgeBaseError, read_directory
+from btassist.faq.kb import PACKAGED_KB, Action, Coverage, KnowledgeBaseError, read_directory
 from btassist.faq.store import FaqStore, KnowledgeBase, load_knowledge_base
 
 EVAL_FILE = Path(__file__).parent / "data" / "faq_eval.yaml"
@@ -26,8 +29,8 @@ def kb() -> KnowledgeBase:
 
 
 def ask(kb: KnowledgeBase, question: str, region: str | None = "halland") -> str | None:
-    """The id of the entry the FAQ answers with, or None when it is not sure."""
-    hit = kb.search(question, region=region).answer
+    """The id of the entry the FAQ answers with (confident or probable), or None when unsure."""
+    hit = kb.search(question, region=region).proposed
     return hit.entry.id if hit else None
 
 
@@ -47,19 +50,24 @@ def test_the_shipped_knowledge_base_covers_national_rules_and_every_region(
 
 def test_every_entry_is_sourced_and_reviewed_in_both_languages(kb: KnowledgeBase) -> None:
     for entry in kb.entries.values():
-        assert entry.source.url or entry.source.seed, entry.id
+        for source in (entry.source, *entry.also):
+            assert source.url or source.seed, entry.id
         assert entry.questions.sv, entry.id
         assert entry.questions.en, entry.id
         assert entry.answer.sv != entry.answer.en, entry.id
 
 
-def test_uncertain_entries_say_so_and_point_to_the_studierektor(kb: KnowledgeBase) -> None:
+def test_uncertain_entries_say_what_is_uncertain_once_beside_the_answer(
+    kb: KnowledgeBase,
+) -> None:
+    """The card shows the caution line once; the answer itself carries no ⚠."""
     cautious = [entry for entry in kb.entries.values() if entry.caution]
     assert len(cautious) >= 15
     for entry in cautious:
-        for text in (entry.answer.sv, entry.answer.en):
-            assert "⚠" in text, entry.id
-            assert "studierektor" in text.lower(), entry.id
+        assert entry.caution_note("sv"), entry.id
+        assert entry.caution_note("en"), entry.id
+    for entry in kb.entries.values():
+        assert "⚠" not in entry.answer.sv + entry.answer.en, entry.id
 
 
 def test_role_contacts_name_no_private_persons(kb: KnowledgeBase) -> None:
@@ -133,6 +141,97 @@ def test_a_refinement_must_point_at_a_national_entry(kb_copy: Path) -> None:
     assert problem.startswith("orebro.yaml:")
 
 
+ENTRY = """entries:
+  - id: new-entry
+    scope: {scope}
+    questions:
+      sv: ["Vad?"]
+      en: ["What?"]
+    answer:
+      sv: "{answer}"
+      en: "Answer."
+    source: {{name: "Källa", url: "https://example.org/"}}
+    reviewed: 2026-12-02
+{extra}"""
+
+
+def test_a_coverage_that_does_not_fit_the_scope_is_reported_with_its_line(
+    kb_copy: Path,
+) -> None:
+    text = ENTRY.format(scope="halland", answer="Svar.", extra="    coverage: overview\n")
+    (kb_copy / "extra.yaml").write_text(text, "utf-8")
+    [problem] = _problems(kb_copy)
+    assert problem == "extra.yaml:12: coverage: overview does not fit scope halland"
+
+
+def test_a_caution_mark_in_the_answer_is_refused(kb_copy: Path) -> None:
+    """The card shows the caution once; the answer must not repeat it."""
+    text = ENTRY.format(scope="national", answer="⚠ Osäkert.", extra="    caution: true\n")
+    (kb_copy / "extra.yaml").write_text(text, "utf-8")
+    [problem] = _problems(kb_copy)
+    assert problem.startswith("extra.yaml:8: answer.sv: say what is uncertain in `caution:`")
+
+
+def test_an_unknown_action_is_reported_with_its_line(kb_copy: Path) -> None:
+    text = ENTRY.format(scope="national", answer="Svar.", extra="    action: lunch\n")
+    (kb_copy / "extra.yaml").write_text(text, "utf-8")
+    problem = _problems(kb_copy)[0]
+    assert problem.startswith("extra.yaml:12: entries.0.action: Input should be 'courses'")
+
+
+def test_every_refined_entry_must_be_national(kb_copy: Path) -> None:
+    text = (kb_copy / "kronoberg.yaml").read_text("utf-8")
+    (kb_copy / "kronoberg.yaml").write_text(
+        text.replace("min-length, psychiatry-mandatory", "min-length, nope"), "utf-8"
+    )
+    [problem] = _problems(kb_copy)
+    assert "refines: 'nope' is not a national entry" in problem
+    assert problem.startswith("kronoberg.yaml:")
+
+
+def test_a_word_in_two_synonym_groups_names_the_first(kb_copy: Path) -> None:
+    synonyms = kb_copy / "synonyms.yaml"
+    text = synonyms.read_text("utf-8")
+    synonyms.write_text(
+        text.replace("  semester: [semestern,", "  semester: [handledaren, semestern,"), "utf-8"
+    )
+    [problem] = _problems(kb_copy)
+    line = next(
+        number
+        for number, content in enumerate(text.splitlines(), start=1)
+        if content.startswith("  semester:")
+    )
+    assert (
+        problem == f"synonyms.yaml:{line}: semester: 'handledaren' is already in group 'handledare'"
+    )
+
+
+def test_a_synonym_group_needs_a_plain_name(kb_copy: Path) -> None:
+    synonyms = kb_copy / "synonyms.yaml"
+    synonyms.write_text(
+        synonyms.read_text("utf-8").replace("  semester: [", "  Semester Days: ["), "utf-8"
+    )
+    [problem] = _problems(kb_copy)
+    assert problem.startswith("synonyms.yaml:")
+    assert "concept names are lower-case letters and digits only: ['Semester Days']" in problem
+
+
+def test_the_synonyms_reload_with_the_entries(kb_copy: Path) -> None:
+    """A coordinator adds a word to synonyms.yaml; the running FAQ understands it after reload."""
+    store = FaqStore(kb_copy)
+    question = "hur många gnuttar har BT?"
+    assert store.current.search(question, region="halland").proposed is None
+    synonyms = kb_copy / "synonyms.yaml"
+    synonyms.write_text(
+        synonyms.read_text("utf-8").replace("  delmal:\n    [", "  delmal:\n    [gnuttar, "),
+        "utf-8",
+    )
+    assert store.reload().reloaded
+    found = store.current.search(question, region="halland").proposed
+    assert found is not None
+    assert found.entry.id == "delmal-count"
+
+
 def test_reload_keeps_the_old_knowledge_base_when_a_file_breaks(kb_copy: Path) -> None:
     store = FaqStore(kb_copy)
     old = store.current
@@ -196,10 +295,13 @@ def closest_ids(kb: KnowledgeBase, question: str, region: str) -> set[str]:
     return {hit.entry.id for hit in kb.search(question, region=region).closest()}
 
 
-def test_a_named_regions_entry_close_behind_is_offered_not_overruled(kb: KnowledgeBase) -> None:
-    question = "how long is the psychiatry rotation in Gävleborg"
-    assert ask(kb, question, "gavleborg") is None
-    assert "gavleborg-placements" in closest_ids(kb, question, "gavleborg")
+def test_a_named_regions_entry_stands_in_for_the_national_one(kb: KnowledgeBase) -> None:
+    """Gävleborg's placements entry refines the national psychiatry entry: it answers, and its
+    caution says the durations are not stated."""
+    result = kb.search("how long is the psychiatry rotation in Gävleborg", region="halland")
+    assert result.best is not None
+    assert result.best.entry.id == "gavleborg-placements"
+    assert result.region == "gavleborg"
 
 
 def test_an_answer_that_ignores_a_concept_of_the_question_is_only_offered(
@@ -252,14 +354,104 @@ def test_no_confident_wrong_answers_and_out_of_scope_is_declined(kb: KnowledgeBa
     questions = [q for s in EVAL_SECTIONS for q in load_questions(EVAL_FILE, s)]
     report = evaluate(kb.index, questions)
     assert report.confident_wrong == []
-    assert report.abstention >= 0.9
+    assert report.oos_abstention >= 0.9
     assert report.ranking_accuracy >= 0.97
     # One shared informative word is offered as a button, not answered: fewer answers, no wrong.
-    assert report.accuracy >= 0.85
+    assert report.answered_right_share >= 0.85
 
 
 def test_one_shared_word_is_offered_not_answered(kb: KnowledgeBase) -> None:
     """Only "byta" is shared with "Kan man göra BT flera gånger?" (keyword "byta specialitet")."""
     result = kb.search("kan man byta region efter halva BT", region="orebro")
-    assert result.answer is None
+    assert result.proposed is None
     assert ask(kb, "Vad är DOPS") == "dops-what"  # nearly the entry's own question
+
+
+# --- content checked against the seeds (issue 12's review) --------------------------------------
+
+
+def answer(kb: KnowledgeBase, entry_id: str, language: str = "sv") -> str:
+    return kb.entries[entry_id].answer[language]
+
+
+def test_kronoberg_requests_the_criminal_record_extract_itself(kb: KnowledgeBase) -> None:
+    """Seed S1: "Region Kronoberg [kommer] att begära ut sådana utdrag från polismyndigheten"."""
+    text = answer(kb, "kronoberg-criminal-record")
+    assert not text.startswith("Ja")
+    assert "du beställer det inte själv" in text
+
+
+def test_socialstyrelsen_issues_the_certificate_on_application(kb: KnowledgeBase) -> None:
+    for entry_id in ("gavleborg-certificate", "bt-certificate-who-issues"):
+        text = answer(kb, entry_id)
+        assert "Socialstyrelsen utfärdar" in text, entry_id
+        assert "ansöker" in text, entry_id
+
+
+def test_answers_do_not_open_with_a_yes_to_another_question(kb: KnowledgeBase) -> None:
+    """ "Hur lång är kursen i försäkringsmedicin?" once began "Ja." (it answered the entry's
+    second question)."""
+    assert not answer(kb, "halland-forsakringsmedicin").startswith("Ja")
+
+
+def test_vgr_primary_care_practice_is_not_presented_as_all_of_vgr(kb: KnowledgeBase) -> None:
+    """Colloquia after 3 and 9 months come from VGR primary care's pages, not the seeds."""
+    for entry_id in ("vgr-assessment", "vgr-kollegium", "kollegium-when"):
+        entry = kb.entries[entry_id]
+        assert "primärvård" in entry.answer.sv, entry_id
+        assert entry.caution, entry_id
+    assert "VGR" not in answer(kb, "kollegium-what")
+
+
+def test_overviews_and_examples_are_labelled_as_such(kb: KnowledgeBase) -> None:
+    applies = {entry_id: kb.entries[entry_id].applies for entry_id in kb.entries}
+    for entry_id in (
+        "assessment-frequency",
+        "assessment-instruments",
+        "documentation-where",
+        "kollegium-when",
+        "crediting",
+        "courses-mandatory",
+    ):
+        assert applies[entry_id] is Coverage.overview, entry_id
+    for entry_id in ("external-assessment-example", "language-requirement", "vgr-kungalv-example"):
+        assert applies[entry_id] is Coverage.example, entry_id
+    assert applies["bt-length"] is Coverage.national
+    assert applies["kronoberg-schedule"] is Coverage.region
+
+
+def test_one_name_per_thing_in_the_answers(kb: KnowledgeBase) -> None:
+    """language_notes.md: the certificate, the coordinator, the external assessor."""
+    retired = ("intyg om BT-kompetens", "BT-intyget", "BT-beviset", "colloquium", "volume practice")
+    for entry in kb.entries.values():
+        for text in (entry.answer.sv, entry.answer.en):
+            for word in retired:
+                assert word not in text, (entry.id, word)
+        # A region's own title appears only as such: "(i Gävleborg kallad externvärderare)".
+        for title in ("externvärderare", "samordnare"):
+            for found in re.finditer(title, entry.answer.sv):
+                before = entry.answer.sv[max(0, found.start() - 40) : found.start()]
+                assert re.search(r"kallad|heter rollen|\(", before), (entry.id, title)
+
+
+def test_course_answers_name_every_mandatory_course_of_the_catalogue(kb: KnowledgeBase) -> None:
+    """ "Vilka kurser måste jag gå?" lists what the course list (and its progress counter)
+    counts."""
+    records, problems = check_catalogues(bundled_catalogue(), set(REGIONS))
+    assert not problems
+    answers = {
+        entry.scope: entry for entry in kb.entries.values() if "courses-mandatory" in entry.refines
+    }
+    assert set(answers) == set(REGIONS)
+    for region, entry in answers.items():
+        assert entry.action is Action.courses, entry.id
+        mandatory = [record for record in records if record.regions.get(region)]
+        for record in mandatory:
+            assert fold(record.title_sv) in fold(entry.answer.sv), (entry.id, record.code)
+            assert fold(record.title_en) in fold(entry.answer.en), (entry.id, record.code)
+
+
+def test_vgr_counts_what_the_seeds_name_as_mandatory(kb: KnowledgeBase) -> None:
+    records, _ = check_catalogues(bundled_catalogue(), set(REGIONS))
+    vgr = {record.code for record in records if record.regions.get("vgr")}
+    assert vgr == {"vgr-plus", "vgr-introduktion"}

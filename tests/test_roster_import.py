@@ -42,15 +42,15 @@ async def test_demo_cohort_imports_and_reimport_changes_nothing(
     db: Database, demo_dir: Path
 ) -> None:
     first = await import_roster(db, read_roster_file(demo_dir / "people.csv"))
-    assert (len(first.created), first.updated, first.unchanged) == (14, [], 0)
+    assert (len(first.created), first.updated, first.unchanged) == (16, [], 0)
     placements = await import_roster(db, read_roster_file(demo_dir / "placements.csv"))
-    assert len(placements.created) == 18
+    assert len(placements.created) == 19
     before = await snapshot(db)
 
     again = await import_roster(db, read_roster_file(demo_dir / "people.csv"))
     again_placements = await import_roster(db, read_roster_file(demo_dir / "placements.csv"))
 
-    assert (again.created, again.updated, again.unchanged) == ([], [], 14)
+    assert (again.created, again.updated, again.unchanged) == ([], [], 16)
     assert (again_placements.created, again_placements.updated) == ([], [])
     assert await snapshot(db) == before
 
@@ -65,7 +65,8 @@ async def test_roles_programme_and_supervisor_are_stored(db: Database, demo_dir:
         placements = (
             await session.exec(select(Placement).where(Placement.doctor_id == amir.person.id))
         ).all()
-    assert per.roles == {Role.studierektor, Role.supervisor}
+    assert per.roles == {Role.studierektor}
+    assert karin.roles == {Role.supervisor}
     assert amir.programme is not None
     assert amir.programme.main_supervisor_id == karin.person.id
     assert [p.kind for p in sorted(placements, key=lambda p: p.start)] == [
@@ -161,7 +162,7 @@ async def test_dry_run_reports_changes_and_writes_nothing(db: Database, demo_dir
     result = await import_text(db, text, dry_run=True)
     assert result.created == ["ny.lakare@halland.example.org"]
     assert result.updated == ["karin.holm@halland.example.org"]
-    assert result.unchanged == 13
+    assert result.unchanged == 15
     assert await snapshot(db) == before
 
 
@@ -244,7 +245,7 @@ def test_cli_dry_run_and_file_errors(
     runner = CliRunner()
     dry = runner.invoke(app, ["roster", "import", "--dry-run", str(demo_dir / "people.csv")])
     assert dry.exit_code == 0
-    assert "14 would be created" in dry.output
+    assert "16 would be created" in dry.output
     assert "dry run: nothing written" in dry.output
     listed = runner.invoke(app, ["roster", "list", "--csv"])
     assert listed.output.strip().splitlines() == [",".join(PEOPLE_COLUMNS)]

@@ -56,41 +56,57 @@ def faq_ask(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """Ask the FAQ as a doctor would; prints the entry it answers with, or that it is not sure."""
+    """Ask the FAQ as a doctor would: the entry it answers with (confident, or probable with the
+    question it takes it to mean), or that it is not sure."""
     import json
+
+    from btassist.faq.index import Level
 
     kb = _load_faq(_faq_directory())
     result = kb.search(question, region=region)
     language = lang or (Language(result.language) if result.language else Language.sv)
-    hit = result.answer
+    hit = result.proposed
+    entry = hit.entry if hit else None
+    caution = entry.caution_note(language) or bool(entry.caution) if entry else None
     payload: dict[str, Any] = {
         "answered": hit is not None,
-        "entry_id": hit.entry.id if hit else None,
+        "level": result.level.value,
+        "entry_id": entry.id if entry else None,
+        "interpretation": result.interpretation(language),
         "score": round(result.best.score, 3) if result.best else 0.0,
-        "answer": hit.entry.answer[language] if hit else None,
-        "source": hit.entry.source.model_dump(exclude_none=True) if hit else None,
-        "scope": hit.entry.scope if hit else None,
-        "caution": hit.entry.caution if hit else None,
+        "answer": entry.answer[language] if entry else None,
+        "source": entry.source.model_dump(exclude_none=True) if entry else None,
+        "scope": entry.scope if entry else None,
+        "applies": entry.applies.value if entry else None,
+        "caution": caution,
+        "action": entry.action.value if entry and entry.action else None,
         "declined": result.declined,
+        "region": result.region,
         "closest": [h.entry.id for h in result.closest(2)] if hit is None else [],
+        "alternatives": [h.entry.id for h in result.alternatives(2)] if hit else [],
     }
     if as_json:
         print(json.dumps(payload, ensure_ascii=False))
         return
-    if hit is None:
+    if entry is None:
         out.print("[yellow]not sure[/yellow] – the bot would offer a person to ask", end="")
         out.print(f" (declined topic: {result.declined})" if result.declined else "")
         for near in result.closest(2):
             out.print(f"  closest: {near.entry.id} – {near.entry.title(language)}", markup=False)
         return
-    entry = hit.entry
+    if result.level is Level.probable:
+        out.print(f"[yellow]probably:[/yellow] {escape(entry.title(language))}")
     out.print(f"[bold]{escape(entry.title(language))}[/bold]  [dim]({entry.id})[/dim]")
     out.print(entry.answer[language], markup=False, highlight=False)
+    if isinstance(caution, str):
+        out.print(f"[yellow]⚠ {escape(caution)}[/yellow]")
     source = entry.source
     out.print(
-        f"[dim]scope: {entry.scope} · source: {escape(source.name)}"
+        f"[dim]{entry.applies.value} ({entry.scope}) · source: {escape(source.name)}"
         f"{' ' + source.url if source.url else ''} · reviewed {entry.reviewed}[/dim]"
     )
+    for other in result.alternatives(2) if result.level is Level.probable else ():
+        out.print(f"  or: {other.entry.id} – {other.entry.title(language)}", markup=False)
 
 
 @faq_app.command("reload")

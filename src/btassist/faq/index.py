@@ -16,15 +16,18 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from btassist.common.text import fold
-from btassist.faq.kb import NATIONAL, DeclinedTopic, Entry, iter_entry_texts
-from btassist.faq.synonyms import SYNONYMS
+from btassist.faq.kb import NATIONAL, Coverage, DeclinedTopic, Entry, iter_entry_texts
+from btassist.faq.morphology import CompoundLexicon, compound_lexicon
 from btassist.faq.text import (
+    COMPOUND_CREDIT,
     CONCEPT_PREFIX,
+    PLACE_NAMES,
     QUESTION_WORDS,
     STOPWORDS,
     Analyser,
@@ -32,6 +35,7 @@ from btassist.faq.text import (
     Token,
     guess_language,
     regions_named,
+    word_pairs,
     words,
 )
 
@@ -55,8 +59,6 @@ SHORT_UNKNOWN_WEIGHT = 0.3
 TYPO_WEIGHT = 0.8
 TYPO_MIN_LENGTH = 7
 TYPO_TWO_LENGTH = 10
-COMPOUND_CREDIT = 0.7
-"""A compound matched only by its parts ("deltid" = del + tid) may be another thing altogether."""
 KEYWORD_FACTOR = 0.85
 RERANKED = 15
 """Only the best entries by BM25 are compared variant by variant."""
@@ -68,8 +70,8 @@ QUESTION_WORD_WEIGHT = 0.5
 class Thresholds:
     """When an answer is confident enough to give (calibrated on the evaluation set)."""
 
-    min_coverage: float = 0.4
-    """Below this share of the question's words in the entry, never answer."""
+    min_coverage: float = 0.6
+    """Below this share of the question's words in the entry, never answer confidently."""
     similarity: float = 0.65
     """Close enough to one of the entry's question variants."""
     coverage: float = 0.75
@@ -86,6 +88,26 @@ class Thresholds:
     shared word, not a shared topic: offer the entry instead of answering …"""
     near_variant: float = 85.0
     """… unless the question is nearly one of the entry's own variants (fuzzy ratio, 0–100)."""
+    probable_coverage: float = 0.6
+    probable_similarity: float = 0.25
+    """Not confident, but this much of the question is in the entry and it resembles one of its
+    questions: answer, saying which question the answer is for …"""
+    probable_margin: float = 0.2
+    probable_margin_similarity: float = 0.4
+    probable_margin_coverage: float = 0.3
+    """… or less of it, but the entry resembles one of its questions and stands well ahead …"""
+    probable_one_word_coverage: float = 0.9
+    """… with one informative word of the question in the entry only if that word is nearly
+    all the question says …"""
+    probable_coverage_unknown: float = 0.6
+    probable_similarity_unknown: float = 0.4
+    """… or, when the question has a word the knowledge base has never seen, only this close."""
+    rival_margin: float = 0.1
+    """An entry this close behind the best one, that mentions every BT concept of the question
+    when the best one does not, is the better (probable) answer."""
+    overview_margin: float = 0.15
+    """An entry of the asker's (or the named) region this close behind a national overview
+    answers instead: the overview only says that regions differ."""
 
 
 @dataclass(frozen=True)
@@ -99,33 +121,86 @@ class Hit:
     """Share of the question's informative words the entry contains."""
     similarity: float = 0.0
     """Weighted Dice overlap with the entry's closest question variant."""
+    via: Entry | None = None
+    """The national entry the question matched, when this regional entry stands in for it."""
+
+    @property
+    def matched(self) -> Entry:
+        """The entry whose words the question matched."""
+        return self.via or self.entry
+
+
+class Level(StrEnum):
+    """How sure the FAQ is of its best entry, and so what the bot does with it."""
+
+    confident = "confident"
+    """Answer with the entry."""
+    probable = "probable"
+    """Answer, but say which question the answer is for, and offer the next topics."""
+    unsure = "unsure"
+    """Do not answer: offer the closest topics and a person."""
 
 
 @dataclass(frozen=True)
 class SearchResult:
-    """The ranked entries a question may be about and whether the best one is safe to give."""
+    """The ranked entries a question may be about and how sure the FAQ is of the best one."""
 
     question: str
     hits: tuple[Hit, ...]
-    confident: bool
+    level: Level
     declined: str | None = None
     """The id of a declined topic the question is about (never answered from the FAQ)."""
     language: str | None = None
     """The language the question is written in, when clear."""
+    region: str | None = None
+    """The region the question is about: the one it names, else the asker's. Its people are the
+    ones to ask when the FAQ does not answer."""
+
+    @property
+    def confident(self) -> bool:
+        """Whether the best entry answers the question for certain."""
+        return self.level is Level.confident
 
     @property
     def best(self) -> Hit | None:
-        """The top entry, confident or not."""
+        """The top entry, whatever the level."""
         return self.hits[0] if self.hits else None
 
     @property
     def answer(self) -> Hit | None:
         """The entry to answer with, only when confident."""
-        return self.best if self.confident else None
+        return self.best if self.level is Level.confident else None
+
+    @property
+    def proposed(self) -> Hit | None:
+        """The entry to answer with when confident or probable."""
+        return self.best if self.level is not Level.unsure else None
+
+    def interpretation(self, language: str) -> str | None:
+        """For a probable answer, the question it answers (the entry's own question)."""
+        if self.level is not Level.probable or self.best is None:
+            return None
+        return self.best.entry.title(language)
 
     def closest(self, count: int = 2) -> tuple[Hit, ...]:
-        """The nearest topics to offer when not answering."""
-        return tuple(hit for hit in self.hits[:count] if hit.score > 0)
+        """The nearest topics to offer when not answering, one entry per topic."""
+        return _topics(self.hits, count)
+
+    def alternatives(self, count: int = 2) -> tuple[Hit, ...]:
+        """The next topics after the answer, for "Not what I asked": other topics than the
+        answer's (not the national entry the answer stands in for)."""
+        return _topics(self.hits, count + 1)[1:]
+
+
+def _topics(hits: Sequence[Hit], count: int) -> tuple[Hit, ...]:
+    """The first `count` hits on different topics."""
+    chosen: list[Hit] = []
+    for hit in hits:
+        if len(chosen) == count:
+            break
+        if hit.score > 0 and not any(_same_topic(hit.entry, other.entry) for other in chosen):
+            chosen.append(hit)
+    return tuple(chosen)
 
 
 @dataclass(frozen=True)
@@ -150,6 +225,9 @@ class _Query:
     coverage_weights: tuple[float, ...]
     terms: frozenset[str]
     total: float
+    matchers: tuple[tuple[float, frozenset[str], tuple[tuple[frozenset[str], float], ...]], ...]
+    """Per token: its weight, its one-word terms, and its compounds' parts with the credit each
+    matching part earns."""
 
 
 @dataclass
@@ -172,11 +250,13 @@ class FaqIndex:
         entries: Sequence[Entry],
         *,
         declined: Iterable[DeclinedTopic] = (),
-        synonyms: Mapping[str, tuple[str, ...]] = SYNONYMS,
+        synonyms: Mapping[str, tuple[str, ...]] | None = None,
         thresholds: Thresholds | None = None,
+        compounds: CompoundLexicon | None = None,
     ) -> None:
+        """`compounds` defaults to the Swedish dictionary's (loaded once per process)."""
         self.thresholds = thresholds or Thresholds()
-        self.analyser = Analyser(Synonyms(synonyms))
+        self.analyser = Analyser(Synonyms(synonyms or {}), compounds or compound_lexicon())
         self.analyser.learn(text for entry in entries for _, _, text in iter_entry_texts(entry))
         self.documents: list[_Document] = []
         df: Counter[str] = Counter()
@@ -217,6 +297,11 @@ class FaqIndex:
         self.idf = {term: math.log(1 + (count - n + 0.5) / (n + 0.5)) for term, n in df.items()}
         self.unknown_idf = math.log(1 + (count - 0.5) / 1.5) if count else 1.0
         self.by_id = {d.entry.id: d.entry for d in self.documents}
+        self._refiners: dict[tuple[str, str], tuple[str, ...]] = {}
+        for entry in entries:
+            for refined in entry.refines:
+                key = (refined, entry.scope)
+                self._refiners[key] = (*self._refiners.get(key, ()), entry.id)
         self._documents_by_id = {d.entry.id: d for d in self.documents}
         self._bt_terms = frozenset(self.analyser.term("bt", None))
         self._question_terms = frozenset(
@@ -232,11 +317,26 @@ class FaqIndex:
                 for weights in [tuple(self._group_weight(group) for group in v.groups)]
             ]
         self._postings = {term: tuple(found) for term, found in postings.items()}
-        family_terms: dict[str, set[str]] = {}
-        for document in self.documents:
-            family_terms.setdefault(_family(document.entry), set()).update(document.tf)
-        self._family_terms = {family: frozenset(terms) for family, terms in family_terms.items()}
-        self._surfaces = sorted(self.analyser.lexicon)
+        self._topic_terms = {
+            document.entry.id: frozenset(
+                term
+                for other in self.documents
+                if _same_topic(document.entry, other.entry)
+                for term in other.tf
+            )
+            for document in self.documents
+        }
+        # Typos are repaired towards the knowledge base's words and the synonyms' words.
+        self._surfaces = sorted(
+            self.analyser.lexicon
+            | {
+                word
+                for surfaces in (synonyms or {}).values()
+                for surface in surfaces
+                for word in words(surface)
+                if len(word) >= TYPO_MIN_LENGTH
+            }
+        )
         self._declined = [
             (topic.id, re.compile("|".join(_term_pattern(term) for term in topic.terms)))
             for topic in declined
@@ -247,31 +347,40 @@ class FaqIndex:
     def _known(self, token: Token) -> bool:
         return any(all(t in self.idf for t in alt) for alt in token.alternatives)
 
-    def _repair(self, token: Token) -> Token | None:
-        """A word the knowledge base lacks, read as the nearest word it has (one or two typos)."""
-        word = token.surface
+    def _nearest(self, word: str) -> str | None:
+        """The word of the knowledge base (or of its synonyms) one or two typos away."""
         # Short words differ by one letter all the time ("deltid" is not "heltid").
-        if len(word) < TYPO_MIN_LENGTH or word.isdigit():
+        if len(word) < TYPO_MIN_LENGTH or word.isdigit() or "-" in word:
             return None
         typos = 2 if len(word) >= TYPO_TWO_LENGTH else 1
         found = process.extractOne(word, self._surfaces, scorer=OSA.distance, score_cutoff=typos)
-        if found is None:
-            return None
-        repaired = self.analyser.tokens(found[0])
-        if not repaired:
-            return None
-        return Token(surface=found[0], alternatives=repaired[0].alternatives, weight=TYPO_WEIGHT)
+        return None if found is None else str(found[0])
 
     def query_tokens(self, question: str, *, region_words: bool = True) -> list[Token]:
-        """The question's tokens, with unknown words repaired where a near word exists."""
-        tokens: list[Token] = []
-        for token in self.analyser.tokens(question, region_words=region_words):
-            if not self._known(token):
-                token = self._repair(token) or token
-            if token.surface in QUESTION_WORDS:
-                token = Token(token.surface, token.alternatives, QUESTION_WORD_WEIGHT)
-            tokens.append(token)
-        return tokens
+        """The question's tokens, with unknown words repaired where a near word exists (before
+        multi-word synonyms are read: "external assesors" is "external assessors")."""
+        tokens = self.analyser.tokens(question, region_words=region_words)
+        fixes = {
+            token.surface: fixed
+            for token in tokens
+            if not self._known(token) and (fixed := self._nearest(token.surface)) is not None
+        }
+        if fixes:
+            repaired = " ".join(fixes.get(folded, raw) for folded, raw in word_pairs(question))
+            tokens = [
+                Token(token.surface, token.alternatives, TYPO_WEIGHT)
+                if token.surface in fixes.values() and token.surface not in fixes
+                else token
+                for token in self.analyser.tokens(repaired, region_words=region_words)
+            ]
+        return [
+            Token(token.surface, token.alternatives, QUESTION_WORD_WEIGHT)
+            if token.surface in QUESTION_WORDS
+            else token
+            for token in tokens
+            # A city the knowledge base never mentions ("Växjö") only names the region.
+            if token.surface not in PLACE_NAMES or self._known(token)
+        ]
 
     def _idf(self, term: str) -> float:
         return max(self.idf.get(term, self.unknown_idf), IDF_FLOOR)
@@ -284,8 +393,9 @@ class FaqIndex:
         ]
         if known:
             return token.weight * max(known)
-        # An unseen short word ("ny", "ok") is more likely chatter than a missing topic.
-        short = len(token.surface) <= SHORT_WORD
+        # An unseen short word ("ny", "ok") or number ("2018") is more likely chatter than a
+        # missing topic.
+        short = len(token.surface) <= SHORT_WORD or token.surface.isdigit()
         return token.weight * self.unknown_idf * (SHORT_UNKNOWN_WEIGHT if short else UNKNOWN_WEIGHT)
 
     def _group_weight(self, group: tuple[frozenset[str], frozenset[str]]) -> float:
@@ -308,7 +418,7 @@ class FaqIndex:
                         credit += 1.0 if term in document.asked else ANSWER_ONLY_CREDIT
                 if part_score:
                     best_score = max(best_score, part_score / len(alternative))
-                    whole = 1.0 if len(alternative) == 1 else COMPOUND_CREDIT
+                    whole = 1.0 if len(alternative) == 1 else token.part_credit
                     best_share = max(best_share, whole * credit / len(alternative))
             score += token.weight * best_score
             covered += weight * best_share
@@ -319,14 +429,20 @@ class FaqIndex:
         """Weighted Dice overlap between the question and the entry's closest question variant."""
         best = 0.0
         for variant in document.variants:
+            terms = variant.terms
+            if terms.isdisjoint(query.terms):
+                continue
             matched_query = 0.0
-            for token, weight in zip(query.tokens, query.weights, strict=True):
-                matched_query += weight * max(
-                    (1.0 if len(alt) == 1 else COMPOUND_CREDIT)
-                    * sum(1 for t in alt if t in variant.terms)
-                    / len(alt)
-                    for alt in token.alternatives
-                )
+            for weight, singles, compounds in query.matchers:
+                if not terms.isdisjoint(singles):
+                    matched_query += weight
+                    continue
+                share = 0.0
+                for parts, credit in compounds:
+                    found = len(terms.intersection(parts))
+                    if found:
+                        share = max(share, credit * found)
+                matched_query += weight * share
             matched_variant = 0.0
             for (whole, parts), weight in zip(variant.groups, variant.weights, strict=True):
                 if not whole.isdisjoint(query.terms):
@@ -353,22 +469,60 @@ class FaqIndex:
             ),
             terms=frozenset(t for token in tokens for alt in token.alternatives for t in alt),
             total=sum(weights),
+            matchers=tuple(
+                (
+                    weight,
+                    frozenset(alt[0] for alt in token.alternatives if len(alt) == 1),
+                    tuple(
+                        (frozenset(alt), token.part_credit / len(alt))
+                        for alt in token.alternatives
+                        if len(alt) > 1
+                    ),
+                )
+                for token, weight in zip(tokens, weights, strict=True)
+            ),
         )
 
     def search(self, question: str, *, region: str | None = None) -> SearchResult:
-        """Rank entries for `question` asked by someone in `region` (None: national only).
+        """Rank entries for `question` asked by someone in `region` (None: national only), and
+        say how sure the best one is.
 
-        Entries of another region count only when the question names that region.
+        The asker's region is the default; a region the question names replaces it; entries of
+        any other region do not count. An entry of that region stands in for the national
+        entries it refines, and beats a close national overview.
         """
         named = regions_named(question)
-        eligible = {NATIONAL} | (set(named) if named else ({region} if region else set()))
+        local = set(named) if named else ({region} if region else set())
+        about = next(iter(named)) if len(named) == 1 else region
         language = guess_language(question)
-        folded = " ".join(words(question)).replace("-", " ")
-        for topic_id, pattern in self._declined:
-            if pattern.search(folded):
-                return SearchResult(question, (), False, declined=topic_id, language=language)
+        topic_id = self._declined_topic(question)
+        if topic_id is not None:
+            return SearchResult(
+                question, (), Level.unsure, topic_id, language=language, region=about
+            )
         # "Region" is a search term unless it only introduces a name ("Region Halland").
         query = self._query(question, region_words=not named)
+        hits = self._ranked(query, {NATIONAL} | local, named)
+        if not hits:
+            return SearchResult(question, (), Level.unsure, language=language, region=about)
+        hits = self._regional_first(hits, local)
+        level = self._level(hits, query, question, named)
+        return SearchResult(question, tuple(hits), level, language=language, region=about)
+
+    def _declined_topic(self, question: str) -> str | None:
+        """The declined topic the question is about, by its words and its compounds' last parts
+        ("personalmatsalen" is about the "matsal")."""
+        found = words(question)
+        tails = [
+            split[1]
+            for word in found
+            if (split := self.analyser.split_compound(word, whole=False)) is not None
+        ]
+        text = " ".join([*found, *tails]).replace("-", " ")
+        return next((topic for topic, pattern in self._declined if pattern.search(text)), None)
+
+    def _ranked(self, query: _Query, eligible: set[str], named: frozenset[str]) -> list[Hit]:
+        """The eligible entries sharing a term with the question, best first."""
         candidates = {position for term in query.terms for position in self._postings.get(term, ())}
         scored: list[tuple[_Document, float, float]] = []
         for position in candidates:
@@ -390,32 +544,117 @@ class FaqIndex:
                 score += REGION_BONUS
             hits.append(Hit(document.entry, score, coverage, similarity))
         hits.sort(key=lambda hit: (-hit.score, hit.entry.id))
-        best = hits[0] if hits else None
-        if best is None:
-            return SearchResult(question, (), False, language=language)
-        confident = self._confident(best, best.score - _runner_up(best, hits))
-        if confident and not self._shares_topic(best.entry, query, question):
+        return hits
+
+    def _regional_first(self, hits: list[Hit], local: set[str]) -> list[Hit]:
+        """The region's own entry first when the best is a national entry it refines (matched or
+        not: it answers the same questions for that region), or a national overview it is close
+        behind."""
+        best = hits[0]
+        if best.entry.scope != NATIONAL or not local:
+            return hits
+        standing_in = next(
+            (
+                self.by_id[entry_id]
+                for scope in sorted(local)
+                for entry_id in self._refiners.get((best.entry.id, scope), ())
+            ),
+            None,
+        )
+        if standing_in is not None:
+            rest = [hit for hit in hits if hit.entry.id != standing_in.id]
+            return [
+                Hit(standing_in, best.score, best.coverage, best.similarity, best.entry),
+                *rest,
+            ]
+        if best.entry.applies is Coverage.overview:
+            close = next(
+                (
+                    hit
+                    for hit in hits[1:]
+                    if hit.entry.scope in local
+                    and best.score - hit.score < self.thresholds.overview_margin
+                ),
+                None,
+            )
+            if close is not None:
+                return [close, *(hit for hit in hits if hit is not close)]
+        return hits
+
+    def _level(self, hits: list[Hit], query: _Query, question: str, named: frozenset[str]) -> Level:
+        """Confident, probable or unsure about `hits[0]`; a plausible rival moves to second place,
+        first among the topics offered instead."""
+        limits = self.thresholds
+        best = hits[0]
+        margin = best.score - _runner_up(best, hits)
+        confident = self._confident(best, margin)
+        if confident and not self._shares_topic(best.matched, query, question):
             confident = False
-        # Safety rules: a wrong answer is worse than none, so a plausible rival means "offer both".
+        # Safety rules: a wrong answer is worse than none, so a plausible rival means "not sure".
         rival = self._uncovered_rival(best, hits, query) or _named_region_rival(
             best, hits, named, self.thresholds.named_region_margin
         )
-        if best.entry.scope == NATIONAL:
-            # A national overview ("it differs by region") yields to the asker's region's own entry.
-            refined = next((hit for hit in hits if hit.entry.refines == best.entry.id), None)
-            if refined is not None:
-                hits.remove(refined)
-                hits.insert(0, refined)
+        if rival is best:
+            return Level.unsure  # the question names a BT concept no entry's topic covers
         if rival is not None:
             confident = False
-            if rival not in hits[:2]:
-                hits.remove(rival)
+            hits.remove(rival)
+            if best.score - rival.score < limits.rival_margin and self._covers_all(rival, query):
+                # Close behind, and about everything the question names: the better answer.
+                hits.insert(0, rival)
+                best = rival
+                margin = best.score - _runner_up(best, hits)
+            else:
                 hits.insert(1, rival)
-        return SearchResult(question, tuple(hits), confident, language=language)
+        if confident:
+            return Level.confident
+        return Level.probable if self._probable(best, query, question, margin) else Level.unsure
+
+    def _probable(self, hit: Hit, query: _Query, question: str, margin: float) -> bool:
+        """Whether the best entry is likely enough to answer with, saying which question it
+        answers: most of the question's words are in it, one of them a topic word, and a word
+        the knowledge base has never seen ("föräldraledighet") is left out only when the entry
+        matches the rest closely."""
+        limits = self.thresholds
+        matched = self._matched_words(hit.matched, query)
+        if matched < 1:
+            return False
+        # One shared word ("byta" of "byta specialitet", "legitimation" of "hur länge gäller
+        # min legitimation") is not a shared topic, unless it is nearly all the question says
+        # or the question is nearly one of the entry's own.
+        if (
+            matched == 1
+            and hit.coverage < limits.probable_one_word_coverage
+            and not self._shares_topic(hit.matched, query, question)
+        ):
+            return False
+        if self._misses_unknown_word(query):
+            return (
+                hit.coverage >= limits.probable_coverage_unknown
+                and hit.similarity >= limits.probable_similarity_unknown
+            )
+        return (
+            hit.coverage >= limits.probable_coverage
+            and hit.similarity >= limits.probable_similarity
+        ) or (
+            margin >= limits.probable_margin
+            and hit.similarity >= limits.probable_margin_similarity
+            and hit.coverage >= limits.probable_margin_coverage
+        )
+
+    def _misses_unknown_word(self, query: _Query) -> bool:
+        """Whether a word of the question that no entry has (nor a typo of one, nor a part
+        of it) is long enough to be a topic of its own."""
+        return any(
+            weight > 0
+            and len(token.surface) > SHORT_WORD
+            and not any(term in self.idf for alt in token.alternatives for term in alt)
+            for token, weight in zip(query.tokens, query.coverage_weights, strict=True)
+        )
 
     def _covers(self, entry: Entry, token: Token) -> bool:
         """Whether the entry's topic (the overview and its refinements) mentions the word."""
-        terms = self._family_terms[_family(entry)]
+        terms = self._topic_terms[entry.id]
         return any(all(term in terms for term in alt) for alt in token.alternatives)
 
     def _uncovered_rival(self, best: Hit, hits: Sequence[Hit], query: _Query) -> Hit | None:
@@ -429,8 +668,7 @@ class FaqIndex:
         ]
         if not missed:
             return None
-        family = _family(best.entry)
-        others = [hit for hit in hits if _family(hit.entry) != family]
+        others = [hit for hit in hits if not _same_topic(hit.entry, best.entry)]
         return (
             next((hit for hit in others if all(self._covers(hit.entry, t) for t in missed)), None)
             or next(
@@ -439,24 +677,40 @@ class FaqIndex:
             or best
         )
 
+    def _covers_all(self, hit: Hit, query: _Query) -> bool:
+        """Whether the entry's topic mentions every BT concept the question names."""
+        return all(
+            self._covers(hit.entry, token)
+            for token, weight in zip(query.tokens, query.coverage_weights, strict=True)
+            if weight > 0 and _is_concept(token)
+        )
+
     def _shares_topic(self, entry: Entry, query: _Query, question: str) -> bool:
         """Whether the entry contains at least two informative words of the question (not
         question words, nor "BT" that every entry has), or the question is nearly one of its
         variants ("Vad är DOPS?")."""
+        if self._matched_words(entry, query) >= self.thresholds.min_matched_words:
+            return True
+        asked = _normalised(question)
+        words_asked = set(asked.split()) | QUESTION_WORDS | {"bt"}
+        return any(
+            fuzz.token_set_ratio(asked, phrasing) >= self.thresholds.near_variant
+            # A short question inside a longer variant ("intyg bt", "bt utomlands" in "utbildad
+            # utomlands … bt") is not nearly that variant.
+            and set(phrasing.split()) <= words_asked
+            for phrasing in self._documents_by_id[entry.id].phrasings
+        )
+
+    def _matched_words(self, entry: Entry, query: _Query) -> int:
+        """Informative words of the question the entry contains (not question words, nor "BT"
+        that every entry has)."""
         document = self._documents_by_id[entry.id]
-        matched = sum(
+        return sum(
             1
             for token, weight in zip(query.tokens, query.coverage_weights, strict=True)
             if weight > 0
             and not all(set(alt) <= self._bt_terms for alt in token.alternatives)
             and any(all(t in document.tf for t in alt) for alt in token.alternatives)
-        )
-        if matched >= self.thresholds.min_matched_words:
-            return True
-        asked = _normalised(question)
-        return any(
-            fuzz.token_set_ratio(asked, phrasing) >= self.thresholds.near_variant
-            for phrasing in document.phrasings
         )
 
     def _confident(self, hit: Hit, margin: float) -> bool:
@@ -473,14 +727,21 @@ class FaqIndex:
         )
 
 
-def _family(entry: Entry) -> str:
-    """An overview and its regional refinements are one topic."""
-    return entry.refines or entry.id
+def _same_topic(one: Entry, other: Entry) -> bool:
+    """An entry and the national entries it refines (or that refine the same one) are one
+    topic: a close score between them is no coin toss."""
+    return (
+        one.id == other.id
+        or one.id in other.refines
+        or other.id in one.refines
+        or not set(one.refines).isdisjoint(other.refines)
+    )
 
 
 def _is_concept(token: Token) -> bool:
-    """A word the synonym list knows as a BT concept ("legitimation", "Ukraina", "psyk")."""
-    return any(len(alt) == 1 and alt[0].startswith(CONCEPT_PREFIX) for alt in token.alternatives)
+    """A word the synonym list knows as a BT concept ("legitimation", "Ukraina", "psyk"), or a
+    compound of such concepts ("primärvårdsplaceringen")."""
+    return any(all(term.startswith(CONCEPT_PREFIX) for term in alt) for alt in token.alternatives)
 
 
 def _named_region_rival(
@@ -497,13 +758,13 @@ def _named_region_rival(
 
 def _runner_up(best: Hit, hits: Sequence[Hit]) -> float:
     """The score of the best hit on another topic."""
-    family = _family(best.entry)
-    return next((hit.score for hit in hits if _family(hit.entry) != family), 0.0)
+    return next((hit.score for hit in hits if not _same_topic(hit.entry, best.entry)), 0.0)
 
 
 def _normalised(text: str) -> str:
     """Folded words without punctuation and stop words, to compare a question with a variant."""
-    return " ".join(word for word in words(text) if word not in STOPWORDS)
+    found = " ".join(words(text)).replace("-", " ").split()
+    return " ".join(word for word in found if word not in STOPWORDS)
 
 
 def _term_pattern(term: str) -> str:

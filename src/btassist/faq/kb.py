@@ -2,13 +2,15 @@
 
 A directory holds `*.yaml` files. Entry files have a top-level `entries:` list; `contacts.yaml`
 holds the regions' role contacts (titles and functional mailboxes, never private names);
-`declined.yaml` lists topics the bot never answers (salaries, patient care …).
+`declined.yaml` lists topics the bot never answers (salaries, patient care …); `synonyms.yaml`
+lists the words that mean the same thing to the search.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -18,10 +20,13 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from btassist.common.regions import REGION_CODES
+from btassist.common.text import fold
 
 PACKAGED_KB = Path(__file__).with_name("kb")
 CONTACTS_FILE = "contacts.yaml"
 DECLINED_FILE = "declined.yaml"
+SYNONYMS_FILE = "synonyms.yaml"
+CAUTION_MARK = "⚠"
 NATIONAL = "national"
 
 Scope = Literal["national", "vgr", "kronoberg", "gavleborg", "orebro", "jonkoping", "halland"]
@@ -38,6 +43,29 @@ class ContactRole(StrEnum):
     main_supervisor = "main_supervisor"
     supervisor = "supervisor"
     all = "all"
+
+
+class Coverage(StrEnum):
+    """What an answer covers, for the card's scope line."""
+
+    national = "national"
+    """A national rule or fact: the same everywhere."""
+    overview = "overview"
+    """A comparison of the regions: what each one says, not a rule for all."""
+    example = "example"
+    """One region's or hospital's practice, shown as an example of how it can be done."""
+    region = "region"
+    """The entry's own region's fact."""
+
+
+class Action(StrEnum):
+    """A feature of the bot an answer leads on to, offered as a button under it."""
+
+    courses = "courses"
+    my_courses = "my_courses"
+    calendar = "calendar"
+    assessments = "assessments"
+    contacts = "contacts"
 
 
 class _Strict(BaseModel):
@@ -77,19 +105,41 @@ class Entry(_Strict):
     questions: Questions
     answer: Texts
     source: Source
+    also: tuple[Source, ...] = ()
+    """Further sources, for the parts of the answer `source` does not cover."""
     reviewed: date
-    caution: bool = False
-    """The source is secondary, dated or conflicting: the answer says so and names who to ask."""
+    caution: bool | Texts = False
+    """The source is secondary, dated or conflicting. Text says what is uncertain; the card shows
+    it once, beside who to check with, so the answer itself carries no ⚠."""
+    coverage: Coverage | None = None
+    """Default: `national` for national entries, `region` for regional ones."""
+    action: Action | None = None
     keywords: tuple[str, ...] = ()
     contact: ContactRole | None = None
     """Set on "who is my …" entries: the bot answers from the asker's roster contacts."""
-    refines: str | None = None
-    """A regional entry's national overview entry: for askers in this region, this one answers
-    the overview's questions."""
+    refines: tuple[str, ...] = ()
+    """National entries this regional entry stands in for: for askers in its region (or a
+    question naming it), this one answers their questions."""
+
+    @field_validator("refines", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return (value,) if isinstance(value, str) else value
 
     def title(self, language: str) -> str:
         """The first question in `language`: the entry's name on buttons and in reports."""
         return self.questions.sv[0] if language == "sv" else self.questions.en[0]
+
+    @property
+    def applies(self) -> Coverage:
+        """What the answer covers: `coverage`, else national or the entry's region."""
+        if self.coverage is not None:
+            return self.coverage
+        return Coverage.national if self.scope == NATIONAL else Coverage.region
+
+    def caution_note(self, language: str) -> str | None:
+        """What is uncertain about the answer, when the entry says (None: not said, or sure)."""
+        return self.caution[language] if isinstance(self.caution, Texts) else None
 
 
 class EntryFile(_Strict):
@@ -112,6 +162,8 @@ class RegionContacts(_Strict):
 
     roles: tuple[RoleContact, ...] = Field(min_length=1)
     source: Source
+    also: tuple[Source, ...] = ()
+    """Further sources, for roles `source` does not name."""
     reviewed: date
 
 
@@ -142,6 +194,37 @@ class DeclinedFile(_Strict):
     topics: tuple[DeclinedTopic, ...]
 
 
+Surfaces = tuple[str | tuple[str, ...], ...]
+
+
+class SynonymsFile(_Strict):
+    """synonyms.yaml: groups of words and phrases the search treats as one concept.
+
+    `lists:` names word lists to reuse in several groups through YAML anchors (&countries …
+    *countries); a group may hold such a list as one of its items.
+    """
+
+    lists: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    groups: dict[str, Surfaces] = Field(min_length=1)
+
+    @field_validator("groups")
+    @classmethod
+    def _concept_names(cls, value: dict[str, Surfaces]) -> dict[str, Surfaces]:
+        bad = [name for name in value if not re.fullmatch(r"[a-z0-9]+", name)]
+        if bad:
+            raise ValueError(f"concept names are lower-case letters and digits only: {bad}")
+        return value
+
+    def flattened(self) -> dict[str, tuple[str, ...]]:
+        """Concept → its words and phrases, lists spelled out."""
+        return {
+            concept: tuple(
+                word for item in surfaces for word in ((item,) if isinstance(item, str) else item)
+            )
+            for concept, surfaces in self.groups.items()
+        }
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong in one file, at one line."""
@@ -169,6 +252,7 @@ class KnowledgeBaseFiles:
     entries: tuple[Entry, ...]
     contacts: dict[str, RegionContacts]
     declined: tuple[DeclinedTopic, ...]
+    synonyms: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def kb_files(directory: Path) -> list[Path]:
@@ -185,6 +269,7 @@ def read_directory(directory: Path) -> KnowledgeBaseFiles:
     first_seen: dict[str, tuple[str, str, int]] = {}
     contacts: dict[str, RegionContacts] = {}
     declined: tuple[DeclinedTopic, ...] = ()
+    synonyms: dict[str, tuple[str, ...]] = {}
     for path in kb_files(directory):
         name = path.name
         try:
@@ -204,6 +289,11 @@ def read_directory(directory: Path) -> KnowledgeBaseFiles:
             parsed_declined = _validate(DeclinedFile, raw, name, text, problems)
             if parsed_declined is not None:
                 declined = parsed_declined.topics
+        elif name == SYNONYMS_FILE:
+            parsed_synonyms = _validate(SynonymsFile, raw, name, text, problems)
+            if parsed_synonyms is not None:
+                synonyms = parsed_synonyms.flattened()
+                problems += _synonym_problems(synonyms, name, text)
         else:
             parsed = _validate(EntryFile, raw, name, text, problems)
             if parsed is None:
@@ -222,31 +312,83 @@ def read_directory(directory: Path) -> KnowledgeBaseFiles:
                     continue
                 first_seen[entry.id] = (name, text, index)
                 entries.append(entry)
+                problems += _entry_problems(entry, name, text, index)
     problems += _refinement_problems(entries, first_seen)
     if not problems and not entries:
         problems.append(Problem(str(directory), 0, "no entries (*.yaml with `entries:`)"))
     if problems:
         raise KnowledgeBaseError(problems)
-    return KnowledgeBaseFiles(tuple(entries), contacts, declined)
+    return KnowledgeBaseFiles(tuple(entries), contacts, declined, synonyms)
+
+
+def _entry_problems(entry: Entry, name: str, text: str, index: int) -> list[Problem]:
+    """Rules across an entry's fields: coverage fits the scope, cautions are not in the answer."""
+    problems = []
+    unfit = {Coverage.region} if entry.scope == NATIONAL else {Coverage.national, Coverage.overview}
+    if entry.coverage in unfit:
+        where = _line_of(text, ("entries", index, "coverage"))
+        problems.append(
+            Problem(name, where, f"coverage: {entry.coverage} does not fit scope {entry.scope}")
+        )
+    for language in ("sv", "en"):
+        if CAUTION_MARK in entry.answer[language]:
+            where = _line_of(text, ("entries", index, "answer", language))
+            problems.append(
+                Problem(
+                    name,
+                    where,
+                    f"answer.{language}: say what is uncertain in `caution:` (the card shows "
+                    f"it once), not with {CAUTION_MARK} in the answer",
+                )
+            )
+    return problems
+
+
+def _synonym_problems(groups: dict[str, tuple[str, ...]], name: str, text: str) -> list[Problem]:
+    """A word in two groups would belong to whichever came first: name both places."""
+    problems = []
+    owner: dict[str, str] = {}
+    for concept, surfaces in groups.items():
+        for surface in (concept, *surfaces):
+            key = " ".join(fold(surface).replace("-", " ").split())
+            if not key:
+                problems.append(
+                    Problem(name, _line_of(text, ("groups", concept)), f"{concept}: empty word")
+                )
+            elif key in owner and owner[key] != concept:
+                problems.append(
+                    Problem(
+                        name,
+                        _line_of(text, ("groups", concept)),
+                        f"{concept}: {surface!r} is already in group {owner[key]!r}",
+                    )
+                )
+            else:
+                owner.setdefault(key, concept)
+    return problems
 
 
 def _refinement_problems(
     entries: Sequence[Entry], where: dict[str, tuple[str, str, int]]
 ) -> list[Problem]:
-    """`refines` must name a national entry and sit on a regional one."""
+    """`refines` must name national entries and sit on a regional one."""
     scopes = {entry.id: entry.scope for entry in entries}
     problems = []
     for entry in entries:
-        if entry.refines is None:
+        if not entry.refines:
             continue
+        messages = []
         if entry.scope == NATIONAL:
-            message = "refines: only a regional entry can refine"
-        elif scopes.get(entry.refines) != NATIONAL:
-            message = f"refines: {entry.refines!r} is not a national entry"
+            messages.append("refines: only a regional entry can refine")
         else:
-            continue
+            messages += [
+                f"refines: {refined!r} is not a national entry"
+                for refined in entry.refines
+                if scopes.get(refined) != NATIONAL
+            ]
         name, text, index = where[entry.id]
-        problems.append(Problem(name, _line_of(text, ("entries", index, "refines")), message))
+        line = _line_of(text, ("entries", index, "refines"))
+        problems += [Problem(name, line, message) for message in messages]
     return problems
 
 

@@ -47,7 +47,7 @@ def load_knowledge_base(directory: Path = PACKAGED_KB) -> KnowledgeBase:
     """Read, validate and index a directory; raises `KnowledgeBaseError` with file and line."""
     started = time.perf_counter()
     files = read_directory(directory)
-    index = FaqIndex(files.entries, declined=files.declined)
+    index = FaqIndex(files.entries, declined=files.declined, synonyms=files.synonyms)
     return KnowledgeBase(
         directory=directory,
         entries={entry.id: entry for entry in files.entries},

@@ -1,4 +1,5 @@
-"""Turning Swedish and English questions into comparable terms: fold, stem, synonyms, compounds.
+"""Turning Swedish and English questions into comparable terms: fold, lemmatise, stem, synonyms
+and compounds.
 
 The same analyser processes the knowledge base and the questions, so whatever it does to one it
 does to the other: "Handledarna", "handledare", "handledar" and "supervisors" become one term.
@@ -14,8 +15,16 @@ from functools import lru_cache
 import snowballstemmer
 
 from btassist.common.text import fold
+from btassist.faq.morphology import (
+    MIN_COMPOUND,
+    MIN_PART,
+    CompoundLexicon,
+    fold_word,
+    lemma_sv,
+)
 
 _WORD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+_RAW_WORD = re.compile(r"[^\W_]+(?:-[^\W_]+)*")
 
 
 def _wordset(text: str) -> frozenset[str]:
@@ -34,9 +43,10 @@ STOPWORDS = _wordset(
     does did have has had i me my mine you your we our they their it its this that these those
     there here as by from about into if then than so can could should would will shall may might
     must am not no also just any some please thanks tack hej hi hello ok okej snalla
-    egentligen exakt exactly actually really typ liksom alltsa nog val ju sverige sweden finns
+    egentligen exakt exactly actually really liksom alltsa nog val ju sverige sweden finns
     tar ifran star gora gor gors goras gjort gjorde gjord jobba jobbar arbeta arbetar blir bli
-    galler work working
+    galler vara work working already still soon hey got anything something know want wanted would
+    anda
     mig dig oss dem honom henne hen behover behova behovs need needs needed ny nya nytt new
     normalt vanligtvis oftast usually normally typically use used anvands anvander anvanda anvandas
     anvant using gar fungerar funkar
@@ -77,6 +87,10 @@ REGION_NAMES: Mapping[str, tuple[str, ...]] = {
     "jonkoping": ("jonkoping", "jonkopings", "rjl", "nassjo", "varnamo", "eksjo", "futurum"),
     "halland": ("halland", "hallands", "halmstad", "varberg", "kungsbacka", "falkenberg"),
 }
+PLACE_NAMES = frozenset(
+    name for names in REGION_NAMES.values() for name in names if " " not in name
+)
+"""One-word names of regions and their cities."""
 # Only these are dropped from the terms; cities are both a region hint and a term.
 _REGION_ONLY = frozenset(
     {"vgr", "gotaland", "vastra", "gotalandsregionen", "gotalands"}
@@ -119,6 +133,20 @@ def words(text: str) -> list[str]:
     return [match.group() for match in _WORD.finditer(fold(text))]
 
 
+def word_pairs(text: str) -> list[tuple[str, str]]:
+    """(folded, lower-case) per word: the folded form compares, the other has the å/ä/ö the
+    lemmatiser needs."""
+    pairs = []
+    for match in _RAW_WORD.finditer(text.casefold()):
+        raw = match.group()
+        folded = fold_word(raw)
+        if _WORD.fullmatch(folded):
+            pairs.append((folded, raw))
+        else:  # letters that fold to nothing usable: compare as fold() does
+            pairs += [(word, word) for word in _WORD.findall(folded)]
+    return pairs
+
+
 def _parts(word: str) -> list[str]:
     return [part for part in word.split("-") if part]
 
@@ -136,50 +164,76 @@ class Synonyms:
     """Groups of words that mean the same here; each group becomes one concept term."""
 
     groups: Mapping[str, tuple[str, ...]]
-    _phrases: re.Pattern[str] = field(init=False, repr=False)
-    _phrase_concepts: Mapping[str, str] = field(init=False, repr=False)
+    _phrases: Mapping[str, tuple[tuple[tuple[str, ...], str], ...]] = field(init=False, repr=False)
+    """First word → (phrase, concept), longest phrase first."""
     _single: Mapping[str, str] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        phrases: list[tuple[str, str]] = []
+        phrases: dict[tuple[str, ...], str] = {}
         single: dict[str, str] = {}
         for concept, surfaces in self.groups.items():
             for surface in (concept, *surfaces):
-                folded = " ".join(words(surface))
+                pairs = word_pairs(surface)
+                folded = " ".join(f for f, _ in pairs)
                 # "mini-cex" is also written "minicex" and "mini cex".
-                forms = {folded, folded.replace("-", ""), folded.replace("-", " ")}
-                for form in forms:
+                for form in {folded, folded.replace("-", ""), folded.replace("-", " ")}:
                     if " " in form:
-                        phrases.append((form, concept))
-                    else:
-                        for stem in {form, stem_sv(form), stem_en(form)}:
-                            single.setdefault(stem, concept)
-        phrases.sort(key=lambda pair: -len(pair[0]))  # longest phrase first
-        alternation = "|".join(re.escape(phrase) for phrase, _ in phrases) or "(?!)"
-        pattern = re.compile(rf"(?<![a-z0-9])(?:{alternation})(?![a-z0-9])")
-        object.__setattr__(self, "_phrases", pattern)
-        object.__setattr__(self, "_phrase_concepts", dict(phrases))
+                        phrases.setdefault(tuple(form.split()), concept)
+                        continue
+                    # Not the surface's lemma: "flest" is "mången", and would take "många".
+                    for key in {form, stem_sv(form), stem_en(form)}:
+                        single.setdefault(key, concept)
+        by_first: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+        for phrase, concept in phrases.items():
+            by_first.setdefault(phrase[0], []).append((phrase, concept))
+        object.__setattr__(
+            self,
+            "_phrases",
+            {
+                first: tuple(sorted(found, key=lambda item: -len(item[0])))
+                for first, found in by_first.items()
+            },
+        )
         object.__setattr__(self, "_single", single)
 
-    def rewrite_phrases(self, folded_text: str) -> str:
-        """Replace multi-word synonyms ("director of studies") by their concept word."""
-        return self._phrases.sub(
-            lambda match: f" {self._phrase_concepts[match.group()]} ", folded_text
-        )
-
-    def concept(self, word: str) -> str | None:
-        """The concept a folded word belongs to, by its form or either stem."""
+    def concept(self, word: str, raw: str | None = None) -> str | None:
+        """The concept a folded word belongs to, by its form, either stem or its lemma."""
         found = (
             self._single.get(word)
             or self._single.get(stem_sv(word))
             or self._single.get(stem_en(word))
+            or (self._single.get(_lemma_stem(raw)) if raw and raw != word else None)
         )
         if found is None and "-" in word:
             return self.concept(word.replace("-", ""))
         return found
 
+    def words(self, pairs: list[tuple[str, str]]) -> list[tuple[str, str, str | None]]:
+        """(folded, raw, concept) per word, a multi-word synonym ("director of studies") as one
+        word of its concept."""
+        result: list[tuple[str, str, str | None]] = []
+        folded_words = [folded for folded, _ in pairs]
+        position = 0
+        while position < len(pairs):
+            for phrase, concept in self._phrases.get(folded_words[position], ()):
+                if tuple(folded_words[position : position + len(phrase)]) == phrase:
+                    result.append((concept, concept, concept))
+                    position += len(phrase)
+                    break
+            else:
+                folded, raw = pairs[position]
+                result.append((folded, raw, None))
+                position += 1
+        return result
+
+
+def _lemma_stem(raw: str) -> str:
+    """The Swedish stem of a word's dictionary form: "kollegiet" and "kollegier" meet."""
+    return stem_sv(fold_word(lemma_sv(raw))) if raw.isalpha() else fold_word(raw)
+
 
 CONCEPT_PREFIX = "§"
+COMPOUND_CREDIT = 0.7
 
 
 @dataclass(frozen=True)
@@ -191,26 +245,32 @@ class Token:
     """Each alternative is a tuple of terms that together mean the word (a compound's parts)."""
     weight: float = 1.0
     """Below 1 for a word guessed from a typo."""
+    part_credit: float = COMPOUND_CREDIT
+    """How much a match of all its parts counts: a compound's parts may mean something else
+    ("deltid" = del + tid), a hyphenated word's are the word ("DOPS-bedömning")."""
 
 
 class Analyser:
-    """Folds, removes stop words, maps synonyms, stems and splits compounds the same way for the
-    knowledge base and for questions."""
+    """Folds, removes stop words, maps synonyms, lemmatises, stems and splits compounds the same
+    way for the knowledge base and for questions."""
 
-    MIN_PART = 3
-    MIN_COMPOUND = 7
+    MIN_PART = MIN_PART
+    MIN_COMPOUND = MIN_COMPOUND
 
-    def __init__(self, synonyms: Synonyms) -> None:
+    def __init__(self, synonyms: Synonyms, compounds: CompoundLexicon | None = None) -> None:
         self.synonyms = synonyms
+        self.compounds = compounds
         self.lexicon: frozenset[str] = frozenset()
         self._lexicon_stems: frozenset[str] = frozenset()
 
     def learn(self, texts: Iterable[str]) -> None:
-        """Words of the knowledge base, so compounds can be split into parts it contains."""
+        """Words of the knowledge base: typos are repaired towards them, and without the
+        Swedish dictionary compounds are split into parts they contain."""
         found = {
             part
             for text in texts
-            for word in self._raw_words(text)
+            for word, _, concept in self._words(text)
+            if concept is None
             for part in {word.replace("-", ""), *_parts(word)}
             if len(part) >= self.MIN_PART and part not in STOPWORDS
         }
@@ -219,8 +279,8 @@ class Analyser:
             stem_en(word) for word in found
         )
 
-    def _raw_words(self, text: str) -> list[str]:
-        return self.synonyms.rewrite_phrases(" ".join(words(text))).split()
+    def _words(self, text: str) -> list[tuple[str, str, str | None]]:
+        return self.synonyms.words(word_pairs(text))
 
     def _known_part(self, part: str) -> bool:
         if len(part) < self.MIN_PART:
@@ -235,9 +295,12 @@ class Analyser:
             for ending in _SV_INFLECTIONS
         )
 
-    def split_compound(self, word: str) -> tuple[str, str] | None:
-        """Two known words that make up a Swedish compound ("akutplacering" → akut + placering),
-        allowing the linking s ("försäkringsmedicin"); the longest known head wins."""
+    def split_compound(self, word: str, *, whole: bool = True) -> tuple[str, str] | None:
+        """The two words of a Swedish compound ("akutplacering" → akut + placering), by the
+        Swedish dictionary (`whole` False: even one it lists as a word of its own); without it,
+        by the knowledge base's words (linking s allowed)."""
+        if self.compounds is not None:
+            return self.compounds.split(word, whole=whole)
         if len(word) < self.MIN_COMPOUND or word.isdigit():
             return None
         for cut in range(len(word) - self.MIN_PART, self.MIN_PART - 1, -1):
@@ -250,18 +313,20 @@ class Analyser:
                 return head[:-1], tail
         return None
 
-    def term(self, word: str, language: str | None) -> tuple[str, ...]:
-        """The terms one word may be: its concept, else its stem(s) in `language` (both if None)."""
-        concept = self.synonyms.concept(word)
+    def term(self, word: str, language: str | None, raw: str | None = None) -> tuple[str, ...]:
+        """The terms one word may be: its concept, else its stem(s) in `language` (both if
+        None); a Swedish word's lemma stem too, where it differs ("gick" → "gå")."""
+        concept = self.synonyms.concept(word, raw)
         if concept is not None:
             return (CONCEPT_PREFIX + concept,)
         if word.isdigit():
             return (word,)
+        swedish = (stem_sv(word), _lemma_stem(raw or word))
         if language == "sv":
-            return (stem_sv(word),)
+            return tuple(dict.fromkeys(swedish))
         if language == "en":
             return (stem_en(word),)
-        return tuple(dict.fromkeys((stem_sv(word), stem_en(word))))
+        return tuple(dict.fromkeys((*swedish, stem_en(word))))
 
     def tokens(
         self, text: str, language: str | None = None, *, region_words: bool = True
@@ -272,7 +337,10 @@ class Analyser:
         the name, while in "byta region" the word itself is what is asked about.
         """
         result: list[Token] = []
-        for word in self._raw_words(text):
+        for word, raw, concept in self._words(text):
+            if concept is not None:
+                result.append(Token(word, ((CONCEPT_PREFIX + concept,),)))
+                continue
             if word in STOPWORDS or word in _REGION_ONLY:
                 continue
             if word in REGION_WORDS and not region_words:
@@ -282,8 +350,10 @@ class Analyser:
             if "-" in word and self.synonyms.concept(word) is None:
                 result.append(self._hyphenated(word, language))
                 continue
-            alternatives: list[tuple[str, ...]] = [(term,) for term in self.term(word, language)]
-            if self.synonyms.concept(word) is None:
+            alternatives: list[tuple[str, ...]] = [
+                (term,) for term in self.term(word, language, raw)
+            ]
+            if self.synonyms.concept(word, raw) is None:
                 split = self.split_compound(word)
                 if split is not None:
                     head, tail = split
@@ -304,7 +374,7 @@ class Analyser:
         )
         if parts:
             alternatives.append(parts)
-        return Token(surface=word, alternatives=tuple(alternatives))
+        return Token(surface=word, alternatives=tuple(alternatives), part_credit=1.0)
 
     def document_terms(self, text: str, language: str) -> list[str]:
         """Every term a knowledge-base text contributes, compounds with their parts."""

@@ -1,0 +1,193 @@
+"""Swedish word forms for the FAQ search: dictionary forms and the parts of compounds.
+
+Lemmas come from simplemma ("kollegiet" → "kollegium", "handledarna" → "handledare", "gick" →
+"gå"). Compounds are split with the Swedish Hunspell dictionary that the hunspell-sv package
+installs: its words, its compound flags (may begin / may end a compound / only inside one) and
+the suffix rules that make a word's compound-first form ("försäkring" → "försäkrings-"). A word
+the dictionary lists whole is not split ("deltid" is not "del" + "tid", "studierektor" is not
+"studie" + "rektor").
+
+Both are loaded once per process and cached; neither reads anything from the network. Without the
+dictionary (a broken install) `compound_lexicon()` is None and the caller falls back to splitting
+by the knowledge base's own words.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import site
+import sys
+import sysconfig
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import simplemma
+
+from btassist.common.text import strip_accents
+
+log = logging.getLogger(__name__)
+
+DICTIONARY = Path("share") / "hunspell" / "sv_SE"
+MIN_PART = 3
+MIN_COMPOUND = 7
+INFLECTIONS = ("", "en", "et", "n", "t", "na", "ar", "arna", "er", "erna", "or", "orna", "s")
+"""Endings a compound's last word may carry ("psykiatri|placeringen"); the dictionary lists the
+word itself."""
+
+_FOLD = str.maketrans("åäöéèüáàâ", "aaoeeuaaa")
+
+
+def fold_word(word: str) -> str:
+    """A lower-case word without diacritics, as the search compares words."""
+    folded = word.lower().translate(_FOLD)
+    return folded if folded.isascii() else strip_accents(folded)
+
+
+@lru_cache(maxsize=65536)
+def lemma_sv(word: str) -> str:
+    """The dictionary form of a lower-case Swedish word; the word itself when unknown."""
+    lemma: str = simplemma.lemmatize(word, lang="sv")
+    return lemma.lower()
+
+
+@dataclass(frozen=True)
+class CompoundLexicon:
+    """Folded words of the Swedish dictionary, as whole words and as compound parts."""
+
+    words: frozenset[str]
+    """Words the dictionary lists whole (long enough to look like a compound)."""
+    heads: dict[str, str]
+    """A form that may begin a compound → its word ("forsakrings" → "forsakring")."""
+    tails: frozenset[str]
+    """Words that may end a compound."""
+
+    def is_word(self, word: str) -> bool:
+        """Whether the dictionary lists the folded word, or it with an inflection ending."""
+        return self._base(word, self.words) is not None
+
+    def split(self, word: str, *, whole: bool = True) -> tuple[str, str] | None:
+        """The folded compound's two words, the longest first part first; None for a word it
+        cannot split, or (`whole` True) that the dictionary lists as a word of its own."""
+        if len(word) < MIN_COMPOUND or not word.isalpha() or (whole and self.is_word(word)):
+            return None
+        cuts = range(len(word) - MIN_PART, MIN_PART - 1, -1)
+        for cut in cuts:
+            head = self.heads.get(word[:cut])
+            if head is None:
+                continue
+            tail = self._base(word[cut:], self.tails)
+            if tail is not None:
+                return head, tail
+        # Three words: the first part is itself a compound ("försäkringsmedicin|kursen").
+        for cut in cuts:
+            tail = self._base(word[cut:], self.tails)
+            if tail is not None and self._compound_head(word[:cut]):
+                return word[:cut], tail
+        return None
+
+    def _compound_head(self, head: str) -> bool:
+        """Whether two compound-first forms make up `head`."""
+        return any(
+            head[:cut] in self.heads and head[cut:] in self.heads
+            for cut in range(MIN_PART, len(head) - MIN_PART + 1)
+        )
+
+    @staticmethod
+    def _base(word: str, known: frozenset[str]) -> str | None:
+        for ending in INFLECTIONS:
+            if ending and not word.endswith(ending):
+                continue
+            stem = word[: len(word) - len(ending)]
+            if len(stem) >= MIN_PART and stem in known:
+                return stem
+        return None
+
+
+def dictionary_path() -> Path | None:
+    """Where hunspell-sv installed sv_SE.dic/.aff (the environment's data directory)."""
+    prefixes = [Path(sysconfig.get_path("data")), Path(sys.prefix), Path(sys.base_prefix)]
+    user_base = getattr(site, "USER_BASE", None)
+    if user_base:
+        prefixes.append(Path(user_base))
+    prefixes.append(Path("/usr"))
+    for prefix in prefixes:
+        path = prefix / DICTIONARY
+        if path.with_suffix(".dic").is_file() and path.with_suffix(".aff").is_file():
+            return path
+    return None
+
+
+@lru_cache(maxsize=1)
+def compound_lexicon() -> CompoundLexicon | None:
+    """The Swedish dictionary's compound lexicon, or None when hunspell-sv is not installed."""
+    path = dictionary_path()
+    if path is None:
+        log.warning("hunspell-sv dictionary not found: compounds split by the FAQ's own words")
+        return None
+    affixes = path.with_suffix(".aff").read_text("utf-8").splitlines()
+    lines = path.with_suffix(".dic").read_text("utf-8").splitlines()[1:]
+    return read_lexicon(affixes, lines)
+
+
+@dataclass(frozen=True)
+class _FirstForm:
+    """A suffix rule that makes a compound's first form: strip, add, on words matching cond."""
+
+    strip: str
+    add: str
+    condition: re.Pattern[str]
+
+
+def read_lexicon(affix_lines: Iterable[str], dictionary_lines: Iterable[str]) -> CompoundLexicon:
+    """A compound lexicon from Hunspell .aff and .dic lines (single-character flags)."""
+    flags: dict[str, str] = {}
+    rules: dict[str, list[tuple[str, str, str, str]]] = {}
+    for line in affix_lines:
+        parts = line.split()
+        if len(parts) == 2 and parts[0] in _FLAG_NAMES:
+            flags[parts[0]] = parts[1]
+        elif len(parts) >= 5 and parts[0] == "SFX":
+            add, _, continuation = parts[3].partition("/")
+            rules.setdefault(parts[1], []).append((parts[2], add, continuation, parts[4]))
+    begin, middle = flags.get("COMPOUNDBEGIN", "\0"), flags.get("COMPOUNDMIDDLE", "\0")
+    end, only_inside = flags.get("COMPOUNDEND", "\0"), flags.get("ONLYINCOMPOUND", "\0")
+    first_forms = {
+        flag: [
+            _FirstForm(
+                "" if strip == "0" else strip,
+                "" if add == "0" else add,
+                re.compile(f"(?:{condition})$"),
+            )
+            for strip, add, continuation, condition in found
+            if begin in continuation or middle in continuation
+        ]
+        for flag, found in rules.items()
+    }
+    first_forms = {flag: found for flag, found in first_forms.items() if found}
+    words: set[str] = set()
+    heads: dict[str, str] = {}
+    tails: set[str] = set()
+    for line in dictionary_lines:
+        entry = line.split(None, 1)[0] if line else ""
+        word, _, word_flags = entry.partition("/")
+        if len(word) < MIN_PART or not word.isalpha() or not word.islower():
+            continue
+        folded = fold_word(word)
+        if only_inside not in word_flags and len(folded) >= MIN_PART:
+            words.add(folded)
+        if begin in word_flags or middle in word_flags:
+            heads.setdefault(folded, folded)
+        if end in word_flags or middle in word_flags:
+            tails.add(folded)
+        for flag in word_flags:
+            for form in first_forms.get(flag, ()):
+                if form.condition.search(word) and word.endswith(form.strip):
+                    made = word[: len(word) - len(form.strip)] + form.add
+                    heads.setdefault(fold_word(made), folded)
+    return CompoundLexicon(frozenset(words), heads, frozenset(tails))
+
+
+_FLAG_NAMES = frozenset({"COMPOUNDBEGIN", "COMPOUNDMIDDLE", "COMPOUNDEND", "ONLYINCOMPOUND"})
