@@ -107,9 +107,10 @@ async def test_missing_or_bad_tokens_get_401_and_nothing_is_stored(
     db_url: str,
     forge: Any,
 ) -> None:
-    from btassist.app import DATABASE
+    from btassist.app import DATABASE, RUNTIME
 
     database = secured_bot.app[DATABASE]
+    await secured_bot.app[RUNTIME].worker.deliver_due()  # the demo's notices are settled first
     before = await snapshot(database)
     activity = secured_bot.chat.activity(AMIR, text="hjälp")
     token = forge(issuer, activity["serviceUrl"])

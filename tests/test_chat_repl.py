@@ -77,7 +77,7 @@ def exit_status(child: pexpect.spawn) -> int | None:
 
 def test_doctor_picks_identity_and_language_and_clicks_by_number(tmp_path: Path) -> None:
     with btassist_chat(tmp_path) as chat:
-        chat.expect(r"\[\s*(\d+)\] Amir Haddad – doctor")
+        chat.expect(r"\[\s*(\d+)\] Amir Haddad – BT-läkare")
         amir = chat.match.group(1)
         chat.expect("e-mail: ")
         chat.sendline(amir)

@@ -10,7 +10,8 @@ import aiohttp
 import pytest
 from sqlalchemy import text
 
-from btassist.app import DATABASE
+from btassist.app import DATABASE, RUNTIME
+from btassist.observability.metrics import METRICS
 from tests.support.bot import AMIR, RunningBot, local_settings, running_bot
 from tests.support.connector import FakeConnector
 from tests.support.snapshots import snapshot
@@ -82,6 +83,7 @@ async def test_foreign_tenant_is_refused_and_nothing_is_stored(
 ) -> None:
     settings = local_settings(db_url, allowed_tenants=frozenset({"our-tenant"}))
     async with running_bot(settings, connector) as running:
+        await running.app[RUNTIME].worker.deliver_due()  # the demo's notices are settled first
         before = await snapshot(running.app[DATABASE])
         foreign = await running.chat.say(AMIR, "hjälp")  # AMIR's tenant is local-tenant
         assert foreign.status == 403
@@ -114,3 +116,29 @@ async def test_a_failing_turn_apologises_with_a_correlation_id(
     assert "amir" not in caplog.text.lower()
     still = await bot.chat.say(AMIR, "hjälp")
     assert "Vad vill du göra?" in still.text
+
+
+async def test_turns_are_counted_and_a_failed_one_as_an_error(bot: RunningBot) -> None:
+    metrics = bot.app[METRICS]
+
+    def turns(outcome: str) -> float:
+        value = metrics.registry.get_sample_value(
+            "btassist_turns_total", {"activity": "message", "outcome": outcome}
+        )
+        return value or 0.0
+
+    await bot.chat.say(AMIR, "hjälp")
+    assert (turns("ok"), turns("error")) == (1.0, 0.0)
+    engine = bot.app[DATABASE].engine
+    async with engine.begin() as connection:
+        await connection.execute(text("ALTER TABLE placement RENAME TO placement_away"))
+    try:
+        await bot.chat.say(AMIR, "kalender")
+    finally:
+        async with engine.begin() as connection:
+            await connection.execute(text("ALTER TABLE placement_away RENAME TO placement"))
+    assert (turns("ok"), turns("error")) == (1.0, 1.0)
+    seconds = metrics.registry.get_sample_value(
+        "btassist_turn_duration_seconds_count", {"activity": "message"}
+    )
+    assert seconds == 2.0

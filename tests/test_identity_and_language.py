@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+
+import pytest
 from sqlmodel import select
 
 from btassist.app import DATABASE
@@ -111,3 +115,65 @@ async def test_coordinator_intents_are_hidden_from_doctors(chat: ChatClient) -> 
     reply = await chat.say(AMIR, "rapporter")
     assert "Jag förstod inte riktigt" in reply.text
     assert "Rapporter" not in [b.title for b in reply.buttons]
+
+
+async def test_a_persons_first_turns_arriving_together_store_one_reference(
+    bot: RunningBot,
+) -> None:
+    """Eight first turns at once (a double-click, several tabs) must not collide on the
+    reference row: every turn is answered and one reference is stored."""
+    replies = await asyncio.gather(*(bot.chat.say(LUKAS, "hjälp") for _ in range(8)))
+    assert {reply.status for reply in replies} <= {200, 201}
+    sent = bot.chat.connector.sent_to(LUKAS.conversation_id)
+    assert (
+        sum("Vad vill du göra?" in json.dumps(activity, ensure_ascii=False) for activity in sent)
+        == 8
+    )
+    assert all("Felkod" not in json.dumps(activity) for activity in sent)
+    async with bot.app[DATABASE].session(write_lock=False) as session:
+        refs = (await session.exec(select(ConversationRef))).all()
+    assert [(ref.conversation_id, ref.active) for ref in refs] == [(LUKAS.conversation_id, True)]
+
+
+async def test_a_stranger_costs_one_member_look_up_in_a_few_minutes(
+    bot: RunningBot, connector: FakeConnector
+) -> None:
+    for _ in range(3):
+        reply = await bot.chat.say(STRANGER, "hjälp")
+        assert "Sara Lindqvist (sara.lindqvist@halland.example.org)" in reply.text
+    lookups = [a for a in connector.attempts if "/members/" in a.path]
+    assert len(lookups) == 1
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"verb": "enrol", "session_id": "abc"},
+        {"verb": "enrol", "session_id": 10**30},
+        {"verb": "withdraw"},
+        {"verb": "faq_reply", "question_id": 2**40},
+        {"verb": "attendance_form", "session_id": "1; drop table person"},
+        {"verb": "sign_up_for_course", "course": 3},  # a card from an older release
+    ],
+)
+async def test_tampered_button_data_is_out_of_date_not_an_error(
+    bot: RunningBot, data: dict[str, object]
+) -> None:
+    """On SQLite and PostgreSQL alike: a polite "out of date" with the menu, never a 500 or an
+    apology, whether the button was an Action.Submit or an Action.Execute."""
+    submitted = await bot.chat.post(bot.chat.activity(AMIR, value=data))
+    assert submitted.status in (200, 201)
+    assert "Den här knappen är inaktuell" in submitted.text
+    assert "Vad vill du göra?" in submitted.text
+    assert "Felkod" not in submitted.text
+    invoked = await bot.chat.post(
+        bot.chat.activity(
+            AMIR,
+            type="invoke",
+            name="adaptiveCard/action",
+            value={"action": {"type": "Action.Execute", "verb": data.get("verb"), "data": data}},
+        )
+    )
+    assert invoked.status == 200
+    assert "Den här knappen är inaktuell" in invoked.text
+    assert "Felkod" not in invoked.text

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import logging
+import time
+from contextvars import ContextVar
 from typing import Any
 
 from aiohttp import web
@@ -25,6 +27,7 @@ from msrest.serialization import Model
 
 from btassist.bot.connector_cache import CachingBotFrameworkAuthentication
 from btassist.bot.signing_keys import SigningKeys
+from btassist.observability.metrics import Metrics, Outcome
 from btassist.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -40,7 +43,9 @@ class BTAdapter(CloudAdapter):  # type: ignore[misc]
         settings: Settings,
         *,
         credentials_factory: ServiceClientCredentialsFactory | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
+        self.metrics = metrics
         auth = ConfigurationBotFrameworkAuthentication(
             settings, credentials_factory=credentials_factory
         )
@@ -70,10 +75,38 @@ class BTAdapter(CloudAdapter):  # type: ignore[misc]
             raise web.HTTPUnauthorized(
                 text=json.dumps({"error": "unauthorized"}), content_type="application/json"
             ) from None
-        invoke_response = await self.process_activity(auth, activity, bot.on_turn)
+        invoke_response = await self._timed(auth, activity, bot)
         if invoke_response is None:
             return web.Response(status=201)
         return web.json_response(json_body(invoke_response.body), status=invoke_response.status)
+
+    async def _timed(self, auth: Any, activity: Activity, bot: Bot) -> Any:
+        """Run the turn, counted and timed by activity type; a turn the apology handler had to
+        answer counts as an error (see `turn_failed`)."""
+        started = time.perf_counter()
+        token = TURN_FAILED.set(False)
+        outcome = Outcome.error
+        try:
+            response = await self.process_activity(auth, activity, bot.on_turn)
+            outcome = Outcome.error if TURN_FAILED.get() else Outcome.ok
+            return response
+        finally:
+            TURN_FAILED.reset(token)
+            if self.metrics is not None:
+                self.metrics.turn_handled(
+                    activity=str(activity.type or "unknown"),
+                    outcome=outcome,
+                    seconds=time.perf_counter() - started,
+                )
+
+
+TURN_FAILED: ContextVar[bool] = ContextVar("btassist_turn_failed", default=False)
+"""Set by the turn's error handler, read by the adapter when it counts the turn."""
+
+
+def turn_failed() -> None:
+    """Mark the current turn as failed (its error was handled with an apology)."""
+    TURN_FAILED.set(True)
 
 
 def json_body(value: Any) -> Any:

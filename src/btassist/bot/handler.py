@@ -19,7 +19,7 @@ from botbuilder.schema import (
 )
 from cachetools import TTLCache
 
-from btassist.bot.adapter import tenant_of
+from btassist.bot.adapter import tenant_of, turn_failed
 from btassist.bot.replies import to_activity
 from btassist.common.language import language_for
 from btassist.conversations import usecases as conversations
@@ -216,6 +216,7 @@ def apologise(log_to: logging.Logger) -> Callable[[TurnContext, Exception], Any]
 
     async def on_turn_error(turn_context: TurnContext, error: Exception) -> None:
         correlation_id = uuid.uuid4().hex[:8]
+        turn_failed()
         log_to.error("turn failed [%s]: %s", correlation_id, type(error).__name__, exc_info=error)
         language = language_for(None, turn_context.activity.locale)
         try:

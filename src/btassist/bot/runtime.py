@@ -13,6 +13,7 @@ from btassist.bot.delivery import OutboxWorker
 from btassist.bot.handler import BTAssistBot, apologise
 from btassist.bot.proactive import ProactiveSender
 from btassist.dialogs.turn import FlowContext
+from btassist.observability.metrics import Metrics
 from btassist.settings import Settings
 
 log = logging.getLogger("btassist.bot")
@@ -33,10 +34,14 @@ class BotRuntime:
 
 
 def build_runtime(
-    settings: Settings, context: FlowContext, *, credentials_factory: Any = None
+    settings: Settings,
+    context: FlowContext,
+    *,
+    credentials_factory: Any = None,
+    metrics: Metrics | None = None,
 ) -> BotRuntime:
     """The bot for these settings; `credentials_factory` replaces Entra ID tokens (tests)."""
-    adapter = BTAdapter(settings, credentials_factory=credentials_factory)
+    adapter = BTAdapter(settings, credentials_factory=credentials_factory, metrics=metrics)
     adapter.on_turn_error = apologise(log)
     sender = ProactiveSender(
         adapter, app_id=settings.APP_ID, database=context.database, send_rate=settings.send_rate

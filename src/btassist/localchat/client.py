@@ -18,7 +18,6 @@ import aiohttp
 
 from btassist.common.language import Language
 from btassist.localchat.connector import JsonDict, LocalConnector
-from btassist.roster.models import Role
 from btassist.roster.queries import PersonSummary
 
 BOT_ID = "28:btassist-local"
@@ -26,7 +25,6 @@ BOT_NAME = "BT-assistenten"
 LOCAL_TENANT = "local-tenant"
 LOCALES = {Language.sv: "sv-SE", Language.en: "en-US"}
 # Pickers list BT doctors first (most people who try the bot), then the staff around them.
-ROLE_ORDER = (Role.doctor, Role.supervisor, Role.coordinator, Role.studierektor)
 
 
 @dataclass(frozen=True)

@@ -23,10 +23,10 @@ from rich.text import Text
 
 from btassist.app import DATABASE, app_factory
 from btassist.common.language import Language
+from btassist.i18n.roles import ROLE_ORDER, role_names
 from btassist.localchat.client import (
     BOT_NAME,
     LOCAL_TENANT,
-    ROLE_ORDER,
     BotReply,
     Button,
     ChatClient,
@@ -314,7 +314,7 @@ class Conversation:
         ordered = sorted(people, key=_picker_order)
         self.console.print(Text(PICK_IDENTITY, style="bold"))
         for number, summary in enumerate(ordered, start=1):
-            self.console.print(_picker_line(number, summary))
+            self.console.print(_picker_line(number, summary, self.language))
         while True:
             choice = await self.ask(PICK_PROMPT)
             if choice.isdigit() and 1 <= int(choice) <= len(ordered):
@@ -342,7 +342,8 @@ class Conversation:
         if person is None:
             self.console.print(Text(self.ui("stranger", email=user.email), style="yellow"))
         else:
-            who = f"{person.person.name} ({_roles(person)}, {person.person.region_code})"
+            roles = _roles(person, self.language)
+            who = f"{person.person.name} ({roles}, {person.person.region_code})"
             self.console.print(Text(self.ui("you_are", who=who), style="dim"))
             stored = person.person.language
             if stored is not None and stored != self.language:
@@ -397,15 +398,15 @@ def _picker_order(summary: PersonSummary) -> tuple[int, str, str]:
     return (most_senior, summary.person.region_code, summary.person.name)
 
 
-def _roles(summary: PersonSummary) -> str:
-    return ", ".join(role.value for role in ROLE_ORDER if role in summary.roles)
+def _roles(summary: PersonSummary, language: Language) -> str:
+    return role_names(summary.roles, language)
 
 
-def _picker_line(number: int, summary: PersonSummary) -> Text:
+def _picker_line(number: int, summary: PersonSummary, language: Language) -> Text:
     line = Text("  ")
     line.append(f"[{number}]".rjust(4), style="bold cyan")
     line.append(f" {summary.person.name}")
-    details = f"{_roles(summary)}, {summary.person.region_code}"
+    details = f"{_roles(summary, language)}, {summary.person.region_code}"
     if summary.person.language:
         details += f", {summary.person.language.value}"
     line.append(f" – {details}", style="dim")

@@ -10,9 +10,9 @@ from rich.console import Console
 from btassist.app import DATABASE, LISTENING_URL, SETTINGS, public_url
 from btassist.common.language import Language
 from btassist.common.regions import region_name
-from btassist.localchat.client import ROLE_ORDER
+from btassist.i18n.roles import ROLE_ORDER, role_names
 from btassist.roster.queries import list_people
-from btassist.webchat.page import main_role, role_names
+from btassist.webchat.page import main_role
 
 # Terminal lines of the server itself, like `btassist chat`'s: bilingual, not bot messages.
 CHAT_AT = "BT-assistenten i webbläsaren / in the browser: {url}"

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from btassist.common.language import Language
 from btassist.common.regions import region_name
 from btassist.i18n.catalogue import t
-from btassist.localchat.client import ROLE_ORDER
+from btassist.i18n.roles import ROLE_ORDER, role_names
 from btassist.roster.models import Role
 from btassist.roster.queries import PersonSummary
 
@@ -30,11 +30,6 @@ def main_role(summary: PersonSummary) -> Role:
     """The role a person is listed under: the most senior one they hold."""
     held = [role for role in ROLE_ORDER if role in summary.roles]
     return held[-1] if held else Role.doctor
-
-
-def role_names(roles: frozenset[Role], language: Language) -> str:
-    """Role words in the page's language, in picker order ("läkare" stays Swedish in sv)."""
-    return ", ".join(t(f"role.{role.value}", language) for role in ROLE_ORDER if role in roles)
 
 
 def _document(language: Language, title: str, body: str, *, body_class: str = "") -> str:
