@@ -148,21 +148,15 @@ async def start_turn(
     params = {"channel": address.channel_id, "conversation": address.conversation_id}
     found = None
     if address.aad_object_id:
-        async with database.session(write_lock=False) as session:
-            connection = await session.connection()
-            rows = (
-                await connection.execute(_BY_OBJECT_ID, {**params, "key": address.aad_object_id})
-            ).all()
+        rows = await database.read_once(_BY_OBJECT_ID, {**params, "key": address.aad_object_id})
         found = _found(rows, address, now)
     learned_object_id = False
     if found is None:
         address_email = await email()
         if not address_email:
             return None
-        async with database.session(write_lock=False) as session:
-            connection = await session.connection()
-            key = address_email.strip().lower()
-            rows = (await connection.execute(_BY_EMAIL, {**params, "key": key})).all()
+        key = address_email.strip().lower()
+        rows = await database.read_once(_BY_EMAIL, {**params, "key": key})
         found = _found(rows, address, now)
         if found is None:
             return None

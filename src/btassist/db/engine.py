@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import Connection, event, make_url, text
+from sqlalchemy import Connection, Executable, Row, event, make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 _IMMEDIATE = "btassist_sqlite_immediate"
+_NO_BEGIN = "btassist_sqlite_no_begin"
 
 
 class Database:
@@ -56,6 +57,18 @@ class Database:
             return
         async with self.sessions() as session, _committing(session):
             yield session
+
+    async def read_once(self, statement: Executable, params: dict[str, Any]) -> Sequence[Row[Any]]:
+        """The rows of one read-only statement, outside any transaction.
+
+        A single SELECT is consistent on its own; on SQLite this skips the BEGIN and COMMIT a
+        session would send (each a trip to the driver's thread), which matters on the path every
+        turn takes.
+        """
+        async with self.engine.connect() as connection:
+            if self.is_sqlite:
+                connection = await connection.execution_options(**{_NO_BEGIN: True})
+            return (await connection.execute(statement, params)).all()
 
     def on_wake(self, listener: Callable[[], None]) -> None:
         """Call `listener` whenever a transaction committed notices (the delivery worker)."""
@@ -121,5 +134,7 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
 
 def _begin_sqlite(connection: Connection) -> None:
     """Start SQLite transactions ourselves, IMMEDIATE when the session asked for the lock."""
-    begin = "BEGIN IMMEDIATE" if connection.get_execution_options().get(_IMMEDIATE) else "BEGIN"
-    connection.exec_driver_sql(begin)
+    options = connection.get_execution_options()
+    if options.get(_NO_BEGIN):
+        return  # one statement, read only: SQLite runs it in a transaction of its own
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if options.get(_IMMEDIATE) else "BEGIN")

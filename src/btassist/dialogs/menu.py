@@ -8,6 +8,8 @@ entries once, the coordinating ones first.
 
 from __future__ import annotations
 
+from functools import cache
+
 from btassist.common.language import Language
 from btassist.dialogs import actions as a
 from btassist.dialogs.cards import Card, Element, card, heading, paragraph, submit
@@ -62,6 +64,8 @@ def _welcome_key(actor: Actor) -> str:
 
 def menu_card(actor: Actor, *, welcome: bool = False, local_mode: bool = False) -> Card:
     """The menu, optionally with the welcome text shown on install."""
+    if not welcome:
+        return _plain_menu(actor.roles, actor.language)
     lang = actor.language
     body = [heading(t("menu.title", lang))]
     if welcome:
@@ -73,6 +77,14 @@ def menu_card(actor: Actor, *, welcome: bool = False, local_mode: bool = False) 
         if local_mode:
             body.append(paragraph(t("welcome.body_local", lang), subtle=True))
     return card(body, menu_buttons(actor))
+
+
+@cache
+def _plain_menu(roles: frozenset[Role], language: Language) -> Card:
+    """The menu without a welcome depends on roles and language only: built once for each.
+    (Cards are never changed after they are built; the transport copies what it sends.)"""
+    someone = Actor(0, "", "", "", roles, language)
+    return card([heading(t("menu.title", language))], menu_buttons(someone))
 
 
 def menu_reply(actor: Actor, *, welcome: bool = False, local_mode: bool = False) -> Reply:
