@@ -11,6 +11,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from btassist.common.watch import Fingerprint
@@ -57,6 +58,14 @@ def load_knowledge_base(directory: Path = PACKAGED_KB) -> KnowledgeBase:
     )
 
 
+@lru_cache(maxsize=4)
+def _built(directory: Path, seen: Fingerprint) -> KnowledgeBase:
+    """A knowledge base is a pure function of its files, and building one takes about a second:
+    stores in one process (apps in tests, a reload after a touch) share the build of the same
+    files. A broken directory raises and is not remembered."""
+    return load_knowledge_base(directory)
+
+
 def fingerprint(directory: Path) -> Fingerprint:
     """Names, sizes and modification times of the files: changes when a coordinator saves."""
     return files_fingerprint(kb_files(directory))
@@ -80,7 +89,7 @@ class FaqStore:
         self.directory = directory or PACKAGED_KB
         self._lock = threading.Lock()
         self._fingerprint = fingerprint(self.directory)
-        self._current = load_knowledge_base(self.directory)
+        self._current = _built(self.directory, self._fingerprint)
 
     @property
     def current(self) -> KnowledgeBase:
@@ -92,7 +101,7 @@ class FaqStore:
         with self._lock:
             seen = fingerprint(self.directory)
             try:
-                fresh = load_knowledge_base(self.directory)
+                fresh = _built(self.directory, seen)
             except KnowledgeBaseError as error:
                 self._fingerprint = seen  # do not retry the same broken files every poll
                 log.error(
