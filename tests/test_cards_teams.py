@@ -39,7 +39,13 @@ SAMPLES: dict[str, JsonDict] = {
     "newer than 1.5": card(
         [{"type": "Input.Text", "id": "q", "label": "Fråga", "labelPosition": "inline"}]
     ),
-    "seven buttons": card([paragraph("x")], [submit(str(n), a.Help()) for n in range(7)]),
+    "seven buttons": {  # built by hand: the bot's own `card()` never puts seven in a row
+        **card([paragraph("x")]),
+        "actions": [submit(str(n), a.Help()) for n in range(7)],
+    },
+    "eleven buttons as the bot builds them": card(
+        [paragraph("x")], [submit(str(n), a.Help()) for n in range(11)]
+    ),
 }
 
 
@@ -84,6 +90,7 @@ def test_more_buttons_than_the_teams_host_config_allows_are_refused(
     problems: dict[str, list[str]],
 ) -> None:
     assert problems["seven buttons"] == ["TooManyActions: Maximum number of actions exceeded (6)."]
+    assert "eleven buttons as the bot builds them" not in problems  # rows of six and five
 
 
 async def test_the_bots_cards_pass_and_invoke_answers_are_collected(chat: ChatClient) -> None:

@@ -13,16 +13,31 @@ Element = dict[str, Any]
 CARD_VERSION = "1.5"
 
 
+MAX_ACTIONS = 6
+"""Teams renders at most this many buttons in one row (its host config's `maxActions`) and drops
+the rest without a word."""
+
+
 def card(body: Iterable[Element], actions: Iterable[Element] = ()) -> Card:
-    """An Adaptive Card with `body` elements and `actions` buttons."""
+    """An Adaptive Card with `body` elements and `actions` buttons.
+
+    More buttons than Teams shows in one row go into rows of their own (ActionSets at the end of
+    the body), so none is dropped.
+    """
+    elements = list(body)
+    buttons = list(actions)
     built: Card = {
         "type": "AdaptiveCard",
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
         "version": CARD_VERSION,
-        "body": list(body),
+        "body": elements,
     }
-    buttons = list(actions)
-    if buttons:
+    if len(buttons) > MAX_ACTIONS:
+        elements += [
+            {"type": "ActionSet", "actions": buttons[start : start + MAX_ACTIONS]}
+            for start in range(0, len(buttons), MAX_ACTIONS)
+        ]
+    elif buttons:
         built["actions"] = buttons
     return built
 

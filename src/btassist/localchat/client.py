@@ -167,9 +167,10 @@ def card_text(card: JsonDict) -> str:
 
 
 def card_buttons(card: JsonDict) -> list[Button]:
-    """A card's actions as buttons."""
+    """A card's buttons in the order Teams shows them: rows in the body (ActionSets, also
+    inside containers), then the card's own actions."""
     buttons = []
-    for action in card.get("actions") or []:
+    for action in [*_body_actions(card.get("body") or []), *(card.get("actions") or [])]:
         data = action.get("data") if isinstance(action.get("data"), dict) else {}
         buttons.append(
             Button(
@@ -181,6 +182,18 @@ def card_buttons(card: JsonDict) -> list[Button]:
             )
         )
     return buttons
+
+
+def _body_actions(elements: list[Any]) -> list[JsonDict]:
+    found: list[JsonDict] = []
+    for element in elements:
+        if not isinstance(element, dict):
+            continue
+        if element.get("type") == "ActionSet":
+            found += [a for a in element.get("actions") or [] if isinstance(a, dict)]
+        for nested in ("items", "columns"):
+            found += _body_actions(element.get(nested) or [])
+    return found
 
 
 TokenProvider = Callable[[JsonDict], Awaitable[str | None]]
