@@ -127,7 +127,9 @@ def _service_context(
         )
         if clock is not None:
             context = replace(context, clock=clock)
-        runtime = build_runtime(settings, context, credentials_factory=credentials_factory)
+        runtime = build_runtime(
+            settings, context, credentials_factory=credentials_factory, metrics=app[METRICS]
+        )
         runtime.worker.start()
         app[DATABASE] = database
         app[FEEDS] = FeedService(
@@ -143,6 +145,7 @@ def _service_context(
         await faq_watcher.stop()
         scheduler.shutdown(wait=False)
         await runtime.worker.stop()
+        await runtime.sender.close()
         await runtime.adapter.close()
         await database.dispose()
 

@@ -1,4 +1,5 @@
-"""Token buckets per key (tenant), so proactive sends stay under Teams' per-tenant rate limit."""
+"""Token buckets per key (tenant), so proactive sends stay under Teams' per-tenant rate limit, and
+the budget several processes share through the database."""
 
 from __future__ import annotations
 
@@ -66,3 +67,77 @@ class TokenBuckets:
                     return
                 # Cancelling here takes no token, and the lock passes to the next waiter.
                 await self._sleep((1 - bucket.tokens) / self.rate)
+
+    def refund(self, key: str) -> None:
+        """Give back a token whose request the server refused (it created no message)."""
+        bucket = self._buckets.get(key)
+        if bucket is not None:
+            bucket.tokens = min(self.burst, bucket.tokens + 1)
+
+
+Take = Callable[[str, int, int, int], Awaitable[int]]
+"""(tenant, slice number, sends the slice allows, chunk wanted) → sends granted."""
+
+SLICE_SECONDS = 0.05
+SLICE_SENDS = 4
+"""A slice lasts at least SLICE_SECONDS and allows at least SLICE_SENDS sends (so a slow rate
+gets longer slices rather than fractions of a send)."""
+
+
+@dataclass
+class _Pool:
+    slice_number: int
+    tokens: int
+    turn: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+class SharedBudget:
+    """A tenant's sends across every process, drawn in small chunks from the database.
+
+    Wall-clock time is cut into slices worth `rate × slice` sends; tokens left when a slice ends
+    are dropped, so in any one-second window all processes together send at most the rate plus
+    one slice's worth. Processes on different machines agree as far as their clocks do (NTP).
+    """
+
+    def __init__(
+        self,
+        rate_per_second: float,
+        take: Take,
+        *,
+        wall: Clock = time.time,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        if rate_per_second <= 0:
+            raise ValueError(f"rate_per_second must be > 0, got {rate_per_second}")
+        self.slice_seconds = max(SLICE_SECONDS, SLICE_SENDS / rate_per_second)
+        self.per_slice = max(1, int(rate_per_second * self.slice_seconds + _SLACK))
+        self.chunk = max(1, -(-self.per_slice // 2))
+        self._take = take
+        self._wall = wall
+        self._sleep = sleep
+        self._pools: dict[str, _Pool] = {}
+
+    async def acquire(self, key: str) -> int:
+        """Wait for, then take, one of `key`'s sends; returns the slice it belongs to."""
+        pool = self._pools.get(key)
+        if pool is None:
+            pool = self._pools[key] = _Pool(slice_number=-1, tokens=0)
+        async with pool.turn:
+            while True:
+                now = self._wall()
+                current = int(now // self.slice_seconds)
+                if pool.slice_number == current and pool.tokens > 0:
+                    pool.tokens -= 1
+                    return current
+                granted = await self._take(key, current, self.per_slice, self.chunk)
+                if granted > 0:
+                    pool.slice_number, pool.tokens = current, granted - 1
+                    return current
+                # The slice is spent (by this process or others): wait for the next one.
+                await self._sleep(max(0.0, (current + 1) * self.slice_seconds - now) + 0.001)
+
+    def refund(self, key: str, slice_number: int) -> None:
+        """Give back a send the server refused, if its slice is still the one being spent."""
+        pool = self._pools.get(key)
+        if pool is not None and pool.slice_number == slice_number:
+            pool.tokens += 1
