@@ -120,6 +120,7 @@ class OutboxWorker:
         self._finished: list[Finished] = []
         self._first_finished = 0.0
         self._recording = asyncio.Lock()
+        self._background: set[asyncio.Task[None]] = set()
         self._rendered: TTLCache[tuple[str, str, str], Prepared] = TTLCache(
             maxsize=256, ttl=RENDERED_FOR, timer=time.monotonic
         )
@@ -224,7 +225,9 @@ class OutboxWorker:
             try:
                 while True:
                     room = self.concurrency - len(pending)
-                    if not self._stopping and room >= max(1, self.concurrency // 2):
+                    # Claim before the pool runs dry: sends waiting out a Retry-After hold
+                    # their places, and the senders must always have the next notice at hand.
+                    if not self._stopping and room >= max(1, self.concurrency // 4):
                         batch = await self._claim(room)
                         handled += len(batch)
                         pending |= {self._start(job) for job in await self._plan(batch)}
@@ -235,8 +238,11 @@ class OutboxWorker:
                     _, pending = await asyncio.wait(
                         pending, timeout=RECORD_EVERY, return_when=asyncio.FIRST_COMPLETED
                     )
-                    if self._record_due():
-                        await self.record_finished()
+                    if self._record_due() and not self._recording.locked():
+                        # Recorded beside the sending, so a slow write never idles the senders.
+                        self._background.add(
+                            asyncio.get_running_loop().create_task(self._record_quietly())
+                        )
             finally:
                 if not self._stopping:
                     await self.record_finished()
@@ -406,6 +412,14 @@ class OutboxWorker:
             "retry" if retry_at else status.value,
             message.attempts,
         )
+
+    async def _record_quietly(self) -> None:
+        try:
+            await self.record_finished()
+        except Exception:  # kept for the next recording
+            log.exception("recording outbox outcomes failed")
+        finally:
+            self._background.discard(asyncio.current_task())
 
     def _record_due(self) -> bool:
         return bool(self._finished) and (

@@ -4,6 +4,7 @@ the budget several processes share through the database."""
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -56,32 +57,34 @@ class TokenBuckets:
         if bucket is None:
             bucket = self._buckets[key] = _Bucket(tokens=self.burst, refilled_at=self._clock())
         async with bucket.turn:
+            slept = False
             while True:
                 now = self._clock()
-                bucket.tokens = min(
-                    self.burst, bucket.tokens + (now - bucket.refilled_at) * self.rate
-                )
+                # A waiter woken late keeps the lateness (up to one token) for the next one, so
+                # a busy event loop does not lower the rate; an idle bucket fills to `burst`.
+                cap = self.burst + (1 if slept else 0)
+                bucket.tokens = min(cap, bucket.tokens + (now - bucket.refilled_at) * self.rate)
                 bucket.refilled_at = now
                 if bucket.tokens >= 1 - _SLACK:
                     bucket.tokens = max(0.0, bucket.tokens - 1)
                     return
                 # Cancelling here takes no token, and the lock passes to the next waiter.
                 await self._sleep((1 - bucket.tokens) / self.rate)
+                slept = True
 
     def refund(self, key: str) -> None:
         """Give back a token whose request the server refused (it created no message)."""
         bucket = self._buckets.get(key)
         if bucket is not None:
-            bucket.tokens = min(self.burst, bucket.tokens + 1)
+            bucket.tokens = min(self.burst + 1, bucket.tokens + 1)
 
 
 Take = Callable[[str, int, int, int], Awaitable[int]]
 """(tenant, slice number, sends the slice allows, chunk wanted) → sends granted."""
 
 SLICE_SECONDS = 0.05
-SLICE_SENDS = 4
-"""A slice lasts at least SLICE_SECONDS and allows at least SLICE_SENDS sends (so a slow rate
-gets longer slices rather than fractions of a send)."""
+"""About how long a slice lasts: a whole number of sends at the rate (a slow rate gets longer
+slices rather than fractions of a send)."""
 
 
 @dataclass
@@ -109,13 +112,19 @@ class SharedBudget:
     ) -> None:
         if rate_per_second <= 0:
             raise ValueError(f"rate_per_second must be > 0, got {rate_per_second}")
-        self.slice_seconds = max(SLICE_SECONDS, SLICE_SENDS / rate_per_second)
-        self.per_slice = max(1, int(rate_per_second * self.slice_seconds + _SLACK))
-        self.chunk = max(1, -(-self.per_slice // 2))
+        self.per_slice = max(1, math.ceil(rate_per_second * SLICE_SECONDS - _SLACK))
+        self.slice_seconds = self.per_slice / rate_per_second
+        self.chunk = max(1, math.ceil(self.per_slice / 2))
         self._take = take
         self._wall = wall
         self._sleep = sleep
         self._pools: dict[str, _Pool] = {}
+
+    @property
+    def most_in_a_second(self) -> int:
+        """The most sends all processes together can make in any one-second window: the slices
+        such a window touches, each fully spent."""
+        return (math.ceil(1 / self.slice_seconds - _SLACK) + 1) * self.per_slice
 
     async def acquire(self, key: str) -> int:
         """Wait for, then take, one of `key`'s sends; returns the slice it belongs to."""

@@ -45,7 +45,8 @@ def build_runtime(
 ) -> BotRuntime:
     """The bot for these settings; `credentials_factory` replaces Entra ID tokens (tests).
 
-    The send rate is shared with every other process on the database (`SharedBudget`)."""
+    On PostgreSQL the send rate is shared with every other process on the database
+    (`SharedBudget`)."""
     adapter = BTAdapter(settings, credentials_factory=credentials_factory)
     adapter.on_turn_error = apologise(log)
 
@@ -54,12 +55,18 @@ def build_runtime(
             context.database, tenant=tenant, slice_number=slice_number, limit=limit, chunk=chunk
         )
 
+    # SQLite is the embedded, one-process case: the process's own token bucket is the whole
+    # budget, and its single writer is kept for claims and outcomes. On PostgreSQL every process
+    # draws from the shared budget.
+    shared = (
+        None if context.database.is_sqlite else SharedBudget(settings.send_rate, take_from_database)
+    )
     sender = ProactiveSender(
         adapter,
         app_id=settings.APP_ID,
         database=context.database,
         send_rate=settings.send_rate,
-        budget=SharedBudget(settings.send_rate, take_from_database),
+        budget=shared,
         metrics=metrics,
     )
     worker = OutboxWorker(
