@@ -237,8 +237,15 @@ class Serve:
 
     def peak_rss_kb(self) -> int:
         """The process's peak resident set size so far (VmHWM)."""
+        return self._status("VmHWM:")
+
+    def rss_kb(self) -> int:
+        """The process's resident set size now (VmRSS)."""
+        return self._status("VmRSS:")
+
+    def _status(self, field: str) -> int:
         assert self.process is not None
         for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(field):
                 return int(line.split()[1])
         return 0

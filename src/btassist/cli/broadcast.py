@@ -56,7 +56,12 @@ def _emails(path: Path) -> tuple[str, ...]:
         text = path.read_text("utf-8-sig")
     except OSError as error:
         fail(f"cannot read {path}: {error.strerror or error}")
-    dialect = csv.Sniffer().sniff(text[:2048], delimiters=",;\t") if text.strip() else csv.excel
+    try:
+        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(
+            text[:2048], delimiters=",;\t"
+        )
+    except csv.Error:  # one column: nothing to tell the delimiter by
+        dialect = csv.excel
     rows = [
         row for row in csv.reader(text.splitlines(), dialect) if any(cell.strip() for cell in row)
     ]

@@ -75,6 +75,11 @@ async def announcement_notice(
     return [Reply(card=announcement_card(broadcast, actor.language))]
 
 
+async def recall_notice(ctx: FlowContext, actor: Actor, notice: BroadcastNotice) -> list[Reply]:
+    """A recall says nothing: the delivery worker deletes the recipient's copy instead."""
+    return []
+
+
 async def acknowledge(ctx: FlowContext, actor: Actor, action: a.BroadcastAck) -> list[Reply]:
     """ "Uppfattat": recorded once; the card loses its button and says so."""
     done = await usecases.acknowledge(

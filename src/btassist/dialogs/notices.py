@@ -91,6 +91,7 @@ RENDERERS: dict[NoticeKind, Renderer] = {
     NoticeKind.faq_answer: question_answered,
     # Broadcasts
     NoticeKind.broadcast: broadcast.announcement_notice,
+    NoticeKind.broadcast_recall: broadcast.recall_notice,
 }
 
 SAME_FOR_EVERYONE: frozenset[NoticeKind] = frozenset(
