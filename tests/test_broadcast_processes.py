@@ -5,6 +5,7 @@ one PostgreSQL database together keep the tenant's send rate."""
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -115,6 +116,9 @@ async def test_sigkill_three_times_mid_broadcast_nobody_skipped_few_duplicates(
 
 
 @pytest.mark.postgres
+@pytest.mark.skipif(
+    not os.environ.get("BTASSIST_TEST_POSTGRES_URL"), reason="BTASSIST_TEST_POSTGRES_URL is not set"
+)
 async def test_two_processes_on_one_database_keep_the_tenants_rate_together(
     postgres_session_url: str, connector: CountingConnector, tmp_path: Path
 ) -> None:
