@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -33,7 +33,8 @@ from tests.support.connector import FakeConnector
 from tests.support.courses import add_course, add_session
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
-START = datetime(2026, 12, 2, 8, 30, tzinfo=UTC)
+# The workers' clock runs ahead of the wall clock, so what is queued now (wall clock) is due.
+START = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=1)
 
 
 class Clock:
@@ -65,6 +66,7 @@ class Outbox:
     clock: Clock
     doctors: list[int]
     session_id: int
+    senders: list[ProactiveSender] = field(default_factory=list)
 
     def worker(self, *, concurrency: int = 4, sleep: Gate | None = None) -> OutboxWorker:
         """A worker of its own (as in another process), not started: the test drives it."""
@@ -79,6 +81,7 @@ class Outbox:
             jitter=lambda: 0.0,
             **({"sleep": sleep.sleep} if sleep else {}),
         )
+        self.senders.append(sender)
         return OutboxWorker(context=context, sender=sender, concurrency=concurrency, interval=0)
 
     async def queue(self, count: int) -> None:
@@ -143,7 +146,10 @@ async def outbox(db: Database) -> AsyncIterator[Outbox]:
                     tenant_id="local-tenant",
                     reference=json.dumps(reference),
                 )
-        yield Outbox(db, connector, Clock(), [d for d in doctors if d is not None], session.id)
+        outbox = Outbox(db, connector, Clock(), [d for d in doctors if d is not None], session.id)
+        yield outbox
+        for sender in outbox.senders:
+            await sender.close()
 
 
 async def test_two_workers_share_the_queue_and_send_each_notice_once(outbox: Outbox) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from btassist.localchat.client import ChatClient
-from tests.support.bot import AMIR, ELENA, KARIN, SARA
+from tests.support.bot import AMIR, ELENA, KARIN
 
 
 async def test_calendar_click_lists_placements_with_the_current_one_marked(
@@ -48,6 +48,6 @@ async def test_ask_lists_the_doctors_contacts_from_the_roster(chat: ChatClient) 
 
 
 async def test_features_not_built_yet_say_so_and_name_who_to_ask(chat: ChatClient) -> None:
-    reply = await chat.say(SARA, "skicka meddelande")
-    assert '"Skicka meddelande" finns inte i BT-assistenten ännu' in reply.text
+    reply = await chat.say(AMIR, "bedömningar")
+    assert '"Bedömningar" finns inte i BT-assistenten ännu' in reply.text
     assert "Per Ekström (per.ekstrom@halland.example.org)" in reply.text

@@ -152,6 +152,7 @@ def sender_for(
         database=bot.app[DATABASE],
         send_rate=settings.send_rate,
         policy=RetryPolicy(**policy),
+        client=bot.app[RUNTIME].sender.client,  # the app's connections, closed with it
         clock=time.monotonic,
         sleep=time.sleep,
         jitter=jitter,

@@ -145,6 +145,7 @@ def _service_context(
         await faq_watcher.stop()
         scheduler.shutdown(wait=False)
         await runtime.worker.stop()
+        await runtime.sender.close()
         await runtime.adapter.close()
         await database.dispose()
 

@@ -61,6 +61,12 @@ class Settings(BaseSettings):
     send_concurrency: int = Field(
         32, ge=1, le=1000, description="Proactive sends in flight at once per process."
     )
+    outbox_lease: float = Field(
+        60.0,
+        gt=0,
+        description="Seconds a claimed notice stays with its process unless renewed; after a "
+        "crash, what the process held goes out again this much later.",
+    )
     signing_keys_timeout: float = Field(
         10.0,
         gt=0,

@@ -21,6 +21,7 @@ from cachetools import LRUCache, TTLCache
 
 from btassist.bot.adapter import tenant_of, turn_failed
 from btassist.bot.replies import to_activity
+from btassist.broadcast import usecases as broadcasts
 from btassist.common.language import language_for
 from btassist.conversations import usecases as conversations
 from btassist.conversations.usecases import TurnAddress, TurnStart
@@ -33,6 +34,9 @@ from btassist.i18n.catalogue import t
 log = logging.getLogger(__name__)
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+READ_RECEIPT = "application/vnd.microsoft.readReceipt"
+"""The event Teams sends in personal chats when the user has read the bot's messages (needs the
+ChatMessageReadReceipt.Read.Chat permission in the app manifest)."""
 STRANGER_MEMORY_SECONDS = 300
 """How long someone outside the roster is remembered as such (each look-up is a Bot Connector
 call); a roster import reaches them within this time."""
@@ -83,6 +87,24 @@ class BTAssistBot(ActivityHandler):  # type: ignore[misc]
             channel_id=activity.channel_id,
             conversation_id=activity.conversation.id,
         )
+
+    async def on_event_activity(self, turn_context: TurnContext) -> None:
+        """Read receipts mark announcements read; other events are not for this bot."""
+        activity = turn_context.activity
+        if activity.name != READ_RECEIPT:
+            return
+        value = activity.value if isinstance(activity.value, dict) else {}
+        last_read = value.get("lastReadMessageId")
+        if not last_read:
+            return
+        started = await self.start(turn_context)
+        if started is not None:
+            await broadcasts.messages_read(
+                self.context.database,
+                person_id=started.actor.person_id,
+                last_read_id=str(last_read),
+                now=self.context.now(),
+            )
 
     async def on_adaptive_card_invoke(
         self, turn_context: TurnContext, invoke_value: AdaptiveCardInvokeValue
@@ -156,8 +178,8 @@ class BTAssistBot(ActivityHandler):  # type: ignore[misc]
         return str(email) if email else None
 
     async def _refuse_stranger(self, turn_context: TurnContext, email: str | None) -> None:
-        if turn_context.activity.type == ActivityTypes.conversation_update:
-            return  # an install is announced twice; the installationUpdate answers
+        if turn_context.activity.type in (ActivityTypes.conversation_update, ActivityTypes.event):
+            return  # an install is announced twice (installationUpdate answers); events are silent
         stranger = await conversations.stranger(
             self.context.database, email=email, locale=turn_context.activity.locale
         )

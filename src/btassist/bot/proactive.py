@@ -1,9 +1,16 @@
 """The proactive sender: how reminders, nudges and broadcasts reach a person outside a turn.
 
 Every send goes through the tenant's token bucket (Teams allows 50 requests per second per app
-per tenant), is retried on 429 (after `Retry-After`), 5xx, timeouts and network errors with
-jittered exponential backoff, and gives up for good on 403/404, which mean the person removed
-the bot or the conversation is gone, so the reference is marked inactive.
+per tenant) and, when the process shares one, through the tenant's budget in the database, so
+several server processes together stay under the rate. A send is retried on 429 (after
+`Retry-After`), 5xx, timeouts and network errors with jittered exponential backoff, and given up
+for good on 403/404, which mean the person removed the bot or the conversation is gone, so the
+reference is marked inactive. A request the connector refused created no message, so its place
+in the rate is given back.
+
+Messages go out through `ConnectorClient` (aiohttp) rather than botbuilder's
+`continue_conversation`: a reply is turned into activity JSON once (`prepare`), and each send
+only adds the recipient's address, so a broadcast renders once per language.
 
 Delivery is at least once: a request that timed out may still have reached Teams, which has no
 idempotency key, so its retry can show the message twice. A duplicate reminder is the lesser
@@ -18,24 +25,29 @@ import logging
 import math
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
 from typing import Any
 
-from botbuilder.core import TurnContext
-from botbuilder.schema import ConversationReference
-from msrest.exceptions import ClientRequestError, HttpOperationError
+import aiohttp
 
 from btassist.bot.adapter import BTAdapter
-from btassist.bot.rate_limit import Clock, Sleep, TokenBuckets
+from btassist.bot.connector_client import (
+    BearerTokens,
+    ConnectorClient,
+    ConnectorResponse,
+    sdk_credentials,
+)
+from btassist.bot.rate_limit import Clock, SharedBudget, Sleep, TokenBuckets
 from btassist.bot.replies import to_activity
 from btassist.conversations.models import ConversationRef
 from btassist.conversations.usecases import reference_for, unreachable
 from btassist.db.engine import Database
 from btassist.dialogs.turn import Reply
+from btassist.observability.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -130,36 +142,90 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
     return max(0.0, (when - now).total_seconds())
 
 
+Prepared = tuple[dict[str, Any], ...]
+"""Replies as activity JSON without an address: made once, sent to many."""
+
+
+@dataclass(frozen=True)
+class Address:
+    """Where a proactive message goes: a stored conversation reference, read once."""
+
+    person_id: int
+    reference_id: int | None
+    tenant: str
+    service_url: str
+    conversation_id: str
+    fields: dict[str, Any]
+    """The activity fields that address it: channel, service URL, conversation, from, recipient."""
+
+
+def address_of(
+    *, person_id: int, reference_id: int | None, reference: str, tenant_id: str | None
+) -> Address | None:
+    """The address in a stored reference (JSON of a Bot Framework ConversationReference); None
+    when it cannot be read."""
+    try:
+        data = json.loads(reference)
+        conversation = data["conversation"]
+        service_url = str(data["serviceUrl"])
+        conversation_id = str(conversation["id"])
+    except (ValueError, KeyError, TypeError):
+        return None
+    fields = {
+        "channelId": data.get("channelId"),
+        "serviceUrl": service_url,
+        "conversation": conversation,
+        "from": data.get("bot"),
+        "recipient": data.get("user"),
+        "locale": data.get("locale"),
+    }
+    return Address(
+        person_id=person_id,
+        reference_id=reference_id,
+        tenant=tenant_id or "",
+        service_url=service_url,
+        conversation_id=conversation_id,
+        fields={key: value for key, value in fields.items() if value is not None},
+    )
+
+
+def prepare(replies: Reply | Sequence[Reply]) -> Prepared:
+    """Replies as activity JSON, ready to be addressed to anyone."""
+    batch = [replies] if isinstance(replies, Reply) else list(replies)
+    return tuple(to_activity(reply).serialize() for reply in batch)
+
+
+def _answered(response: ConnectorResponse) -> _Attempt:
+    status = response.status
+    if 200 <= status < 300:
+        activity_id = response.body.get("id")
+        return _Attempt(activity_id=str(activity_id) if activity_id else None, delivered=True)
+    code = response.error_code
+    return _Attempt(
+        http_status=status,
+        retry_after=response.retry_after,
+        retryable=status in RETRY_STATUSES or status >= 500,
+        error=f"HTTP {status} {code}" if code else f"HTTP {status}",
+    )
+
+
 def _classify(error: BaseException) -> _Attempt:
-    """What a failed request tells us: its status, whether to retry, a loggable error text."""
-    if isinstance(error, HttpOperationError):
-        response: Any = getattr(error, "response", None)
-        status = getattr(response, "status_code", None)
-        if not isinstance(status, int):
-            return _Attempt(error=f"HTTP error without status: {type(error).__name__}")
-        headers = getattr(response, "headers", None) or {}
-        body: Any = getattr(error, "error", None)
-        code = getattr(getattr(body, "error", None), "code", None)
-        return _Attempt(
-            http_status=status,
-            retry_after=headers.get("Retry-After"),
-            retryable=status in RETRY_STATUSES or status >= 500,
-            error=f"HTTP {status} {code}" if code else f"HTTP {status}",
-        )
-    if isinstance(error, ClientRequestError):
-        inner = getattr(error, "inner_exception", None)
-        cause = type(inner).__name__ if inner is not None else type(error).__name__
-        return _Attempt(retryable=True, error=f"network error: {cause}")
+    """What a request that got no answer tells us: whether to retry, a loggable error text."""
     if isinstance(error, TimeoutError):
         return _Attempt(retryable=True, error="timed out")
+    if isinstance(error, aiohttp.ClientConnectionError | ConnectionError):
+        return _Attempt(retryable=True, error="network error: ConnectionError")
+    if isinstance(error, aiohttp.ClientError | OSError):
+        return _Attempt(retryable=True, error=f"network error: {type(error).__name__}")
     return _Attempt(error=f"unexpected error: {type(error).__name__}")
 
 
 class ProactiveSender:
     """Sends replies to stored conversation references, politely and with retries.
 
-    Build one per process: the rate limit lives in it. Callers pass plain `Reply` data and get a
-    `SendOutcome`; no Bot Framework type crosses this class's public methods.
+    Build one per process: the rate limit lives in it. Callers pass plain `Reply` data (or
+    `prepare`d replies and an `Address`) and get a `SendOutcome`; no Bot Framework type crosses
+    this class's public methods.
     """
 
     def __init__(
@@ -171,29 +237,39 @@ class ProactiveSender:
         send_rate: float,
         policy: RetryPolicy | None = None,
         burst: float | None = None,
+        budget: SharedBudget | None = None,
+        metrics: Metrics | None = None,
+        client: ConnectorClient | None = None,
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
         jitter: Callable[[], float] = random.random,
         now: Callable[[], datetime] = _utcnow,
     ) -> None:
-        """`clock`, `sleep`, `jitter` and `now` (wall clock for HTTP-date `Retry-After`) are
-        injectable so tests record waits instead of sleeping them."""
-        self.adapter = adapter
+        """`budget` shares the rate with other processes through the database; `clock`,
+        `sleep`, `jitter` and `now` (wall clock for HTTP-date `Retry-After`) are injectable so
+        tests record waits instead of sleeping them."""
         self.app_id = app_id
         self.database = database
         self.policy = policy or RetryPolicy()
         self.buckets = TokenBuckets(send_rate, burst, clock=clock, sleep=sleep)
+        self.budget = budget
+        self.metrics = metrics
+        self.client = client or ConnectorClient(BearerTokens(sdk_credentials(adapter, app_id)))
         self._sleep = sleep
         self._jitter = jitter
         self._now = now
+
+    async def close(self) -> None:
+        """Close the connector client's connections."""
+        await self.client.close()
 
     async def send_to_person(self, person_id: int, replies: Reply | Sequence[Reply]) -> SendOutcome:
         """Send to the person's most recent active reference (`no_reference` when there is none)."""
         ref = await reference_for(self.database, person_id)
         if ref is None:
             log.info("proactive send person=%s status=%s", person_id, SendStatus.NO_REFERENCE)
-            return SendOutcome(
-                person_id=person_id, reference_id=None, status=SendStatus.NO_REFERENCE
+            return self._counted(
+                SendOutcome(person_id=person_id, reference_id=None, status=SendStatus.NO_REFERENCE)
             )
         return await self.send_to_reference(ref, replies)
 
@@ -201,49 +277,104 @@ class ProactiveSender:
         self, ref: ConversationRef, replies: Reply | Sequence[Reply]
     ) -> SendOutcome:
         """Send the replies in order; stop at the first one that cannot be delivered."""
-        batch = [replies] if isinstance(replies, Reply) else list(replies)
-        if not batch:
+        prepared = prepare(replies)
+        if not prepared:
             raise ValueError("send_to_reference needs at least one reply")
-        try:
-            reference = ConversationReference().deserialize(json.loads(ref.reference))
-        except ValueError as error:
+        address = address_of(
+            person_id=ref.person_id,
+            reference_id=ref.id,
+            reference=ref.reference,
+            tenant_id=ref.tenant_id,
+        )
+        if address is None:
             return self._finish(
-                ref, SendStatus.FAILED, attempts=0, error=f"unreadable: {type(error).__name__}"
+                ref.person_id, ref.id, SendStatus.FAILED, attempts=0, error="unreadable reference"
             )
-        tenant = ref.tenant_id or ""
+        return await self.send(address, prepared)
+
+    async def send(self, address: Address, prepared: Prepared) -> SendOutcome:
+        """Send prepared replies to an address, in order; stop at the first undeliverable one."""
         attempts = 0
         sent: list[str] = []
-        for reply in batch:
-            for attempt in range(1, self.policy.max_attempts + 1):
-                await self.buckets.acquire(tenant)
-                attempts += 1
-                result = await self._attempt(reference, reply)
-                if result.delivered:
-                    if result.activity_id:
-                        sent.append(result.activity_id)
-                    break
-                if result.http_status in GONE_STATUSES:
-                    await self._deactivate(ref)
-                    return self._finish(
-                        ref, SendStatus.FAILED_PERMANENT, attempts=attempts, sent=sent, last=result
-                    )
-                if not result.retryable or attempt == self.policy.max_attempts:
-                    return self._finish(
-                        ref, SendStatus.FAILED, attempts=attempts, sent=sent, last=result
-                    )
-                wait = self._wait_before_retry(attempt, result)
-                log.info(
-                    "proactive send retry person=%s reference=%s attempt=%d http_status=%s "
-                    "wait=%.3f error=%s",
-                    ref.person_id,
-                    ref.id,
-                    attempt,
-                    result.http_status,
-                    wait,
-                    result.error,
-                )
-                await self._sleep(wait)
-        return self._finish(ref, SendStatus.DELIVERED, attempts=attempts, sent=sent)
+        for activity in prepared:
+            body = json.dumps({**activity, **address.fields}, ensure_ascii=False).encode()
+            result, tries = await self._with_retries(address, self._poster(address, body))
+            attempts += tries
+            if not result.delivered:
+                return await self._failed(address, result, attempts, sent)
+            if result.activity_id:
+                sent.append(result.activity_id)
+        return self._finish(
+            address.person_id, address.reference_id, SendStatus.DELIVERED, attempts, sent=sent
+        )
+
+    def _poster(self, address: Address, body: bytes) -> Callable[[], Awaitable[ConnectorResponse]]:
+        return lambda: self.client.send(address.service_url, address.conversation_id, body)
+
+    async def delete(self, address: Address, activity_id: str) -> SendOutcome:
+        """Delete an activity the bot sent (a recalled announcement); gone already counts as
+        done."""
+        result, attempts = await self._with_retries(
+            address,
+            lambda: self.client.delete(address.service_url, address.conversation_id, activity_id),
+        )
+        if result.delivered or result.http_status == 404:
+            return self._finish(
+                address.person_id, address.reference_id, SendStatus.DELIVERED, attempts
+            )
+        status = SendStatus.FAILED_PERMANENT if result.http_status == 403 else SendStatus.FAILED
+        return self._finish(address.person_id, address.reference_id, status, attempts, last=result)
+
+    async def _with_retries(
+        self, address: Address, request: Callable[[], Awaitable[ConnectorResponse]]
+    ) -> tuple[_Attempt, int]:
+        """One request, retried as the policy says; the last attempt and how many were made."""
+        tenant = address.tenant
+        for attempt in range(1, self.policy.max_attempts + 1):
+            await self.buckets.acquire(tenant)
+            spent = await self.budget.acquire(tenant) if self.budget else None
+            try:
+                async with asyncio.timeout(self.policy.attempt_timeout):
+                    result = _answered(await request())
+            except Exception as error:
+                result = _classify(error)
+            if result.http_status is not None and result.http_status >= 400:
+                # Refused: no message was created, so the request took no place in the rate.
+                self.buckets.refund(tenant)
+                if self.budget is not None and spent is not None:
+                    self.budget.refund(tenant, spent)
+            if result.http_status == 429 and self.metrics is not None:
+                self.metrics.connector_throttled()
+            if result.delivered or result.http_status in GONE_STATUSES:
+                return result, attempt
+            if not result.retryable or attempt == self.policy.max_attempts:
+                return result, attempt
+            wait = self._wait_before_retry(attempt, result)
+            log.info(
+                "proactive send retry person=%s reference=%s attempt=%d http_status=%s "
+                "wait=%.3f error=%s",
+                address.person_id,
+                address.reference_id,
+                attempt,
+                result.http_status,
+                wait,
+                result.error,
+            )
+            await self._sleep(wait)
+        raise AssertionError("unreachable: the loop returns on its last attempt")
+
+    async def _failed(
+        self, address: Address, result: _Attempt, attempts: int, sent: list[str]
+    ) -> SendOutcome:
+        if result.http_status in GONE_STATUSES:
+            if address.reference_id is not None:
+                await unreachable(self.database, address.reference_id)
+            status = SendStatus.FAILED_PERMANENT
+        else:
+            status = SendStatus.FAILED
+        return self._finish(
+            address.person_id, address.reference_id, status, attempts, sent=sent, last=result
+        )
 
     def _wait_before_retry(self, attempt: int, result: _Attempt) -> float:
         if result.http_status == 429:
@@ -252,48 +383,25 @@ class ProactiveSender:
                 return min(retry_after, self.policy.max_retry_after)
         return self.policy.backoff(attempt, self._jitter())
 
-    async def _attempt(self, reference: ConversationReference, reply: Reply) -> _Attempt:
-        """One request. The adapter's `on_turn_error` would swallow (and apologise for) an
-        exception raised in the callback, so the callback catches and reports instead."""
-        results: list[_Attempt] = []
-
-        async def send(turn_context: TurnContext) -> None:
-            try:
-                responses = await asyncio.wait_for(
-                    turn_context.send_activities([to_activity(reply)]),
-                    self.policy.attempt_timeout,
-                )
-            except Exception as error:
-                results.append(_classify(error))
-            else:
-                activity_id = getattr(responses[0], "id", None) if responses else None
-                results.append(_Attempt(activity_id=activity_id or None, delivered=True))
-
-        try:
-            await self.adapter.continue_conversation(reference, send, self.app_id)
-        except Exception as error:  # before the callback: connector or credentials
-            return _classify(error)
-        if not results:
-            return _Attempt(error="turn ended without a result")
-        return results[0]
-
-    async def _deactivate(self, ref: ConversationRef) -> None:
-        if ref.id is not None:
-            await unreachable(self.database, ref.id)
+    def _counted(self, outcome: SendOutcome) -> SendOutcome:
+        if self.metrics is not None:
+            self.metrics.send_finished(outcome=outcome.status.value)
+        return outcome
 
     def _finish(
         self,
-        ref: ConversationRef,
+        person_id: int,
+        reference_id: int | None,
         status: SendStatus,
-        *,
         attempts: int,
+        *,
         sent: Sequence[str] = (),
         last: _Attempt | None = None,
         error: str | None = None,
     ) -> SendOutcome:
         outcome = SendOutcome(
-            person_id=ref.person_id,
-            reference_id=ref.id,
+            person_id=person_id,
+            reference_id=reference_id,
             status=status,
             attempts=attempts,
             http_status=last.http_status if last else None,
@@ -301,14 +409,16 @@ class ProactiveSender:
             error=last.error if last else error,
         )
         level = logging.INFO if status is SendStatus.DELIVERED else logging.WARNING
-        log.log(
-            level,
-            "proactive send person=%s reference=%s status=%s attempts=%d http_status=%s error=%s",
-            outcome.person_id,
-            outcome.reference_id,
-            outcome.status,
-            outcome.attempts,
-            outcome.http_status,
-            outcome.error,
-        )
-        return outcome
+        if log.isEnabledFor(level):
+            log.log(
+                level,
+                "proactive send person=%s reference=%s status=%s attempts=%d http_status=%s "
+                "error=%s",
+                outcome.person_id,
+                outcome.reference_id,
+                outcome.status,
+                outcome.attempts,
+                outcome.http_status,
+                outcome.error,
+            )
+        return self._counted(outcome)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
@@ -12,9 +13,11 @@ from btassist.bot.adapter import BTAdapter
 from btassist.bot.delivery import OutboxWorker
 from btassist.bot.handler import BTAssistBot, apologise
 from btassist.bot.proactive import ProactiveSender
+from btassist.bot.rate_limit import SharedBudget
 from btassist.dialogs.turn import FlowContext
 from btassist.observability.metrics import Metrics
 from btassist.settings import Settings
+from btassist.throttle.budget import take
 
 log = logging.getLogger("btassist.bot")
 
@@ -40,16 +43,37 @@ def build_runtime(
     credentials_factory: Any = None,
     metrics: Metrics | None = None,
 ) -> BotRuntime:
-    """The bot for these settings; `credentials_factory` replaces Entra ID tokens (tests)."""
+    """The bot for these settings; `credentials_factory` replaces Entra ID tokens (tests).
+
+    On PostgreSQL the send rate is shared with every other process on the database
+    (`SharedBudget`)."""
     adapter = BTAdapter(settings, credentials_factory=credentials_factory, metrics=metrics)
     adapter.on_turn_error = apologise(log)
+
+    async def take_from_database(tenant: str, slice_number: int, limit: int, chunk: int) -> int:
+        return await take(
+            context.database, tenant=tenant, slice_number=slice_number, limit=limit, chunk=chunk
+        )
+
+    # SQLite is the embedded, one-process case: the process's own token bucket is the whole
+    # budget, and its single writer is kept for claims and outcomes. On PostgreSQL every process
+    # draws from the shared budget.
+    shared = (
+        None if context.database.is_sqlite else SharedBudget(settings.send_rate, take_from_database)
+    )
     sender = ProactiveSender(
-        adapter, app_id=settings.APP_ID, database=context.database, send_rate=settings.send_rate
+        adapter,
+        app_id=settings.APP_ID,
+        database=context.database,
+        send_rate=settings.send_rate,
+        budget=shared,
+        metrics=metrics,
     )
     worker = OutboxWorker(
         context=context,
         sender=sender,
         concurrency=settings.send_concurrency,
         interval=settings.outbox_interval,
+        lease=timedelta(seconds=settings.outbox_lease),
     )
     return BotRuntime(adapter=adapter, bot=BTAssistBot(context), sender=sender, worker=worker)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from btassist.cli.assessments import assessments_app
+from btassist.cli.broadcast import broadcast_app
 from btassist.cli.courses import courses_app
 from btassist.cli.database import db_app
 from btassist.cli.faq import faq_app
@@ -26,3 +27,4 @@ app.add_typer(courses_app, name="courses")
 app.add_typer(faq_app, name="faq")
 app.add_typer(assessments_app, name="assessments")
 app.add_typer(reminders_app, name="reminders")
+app.add_typer(broadcast_app, name="broadcast")  # Broadcasts

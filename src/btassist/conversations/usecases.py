@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -254,3 +254,90 @@ async def unreachable(database: Database, reference_id: int) -> None:
     """Teams refused the conversation (bot removed, user gone): stop using this reference."""
     async with database.session() as session:
         await deactivate_reference(session, reference_id)
+
+
+# Broadcast delivery ---------------------------------------------------------------------------
+
+PEOPLE_PER_QUERY = 500
+
+
+@dataclass(frozen=True)
+class Reachable:
+    """An active person to send to, and their newest active reference (None: none)."""
+
+    actor: Actor
+    reference_id: int | None
+    reference: str | None
+    tenant_id: str | None
+
+
+async def reachable(database: Database, person_ids: Sequence[int]) -> dict[int, Reachable]:
+    """The active people among `person_ids` with their newest active reference, in one query
+    per 500 people (the delivery worker's batch)."""
+    found: dict[int, Reachable] = {}
+    newest: dict[int, datetime] = {}
+    roles: dict[int, set[Role]] = {}
+    ids = sorted(set(person_ids))
+    async with database.session(write_lock=False) as session:
+        connection = await session.connection()
+        for offset in range(0, len(ids), PEOPLE_PER_QUERY):
+            chunk = ids[offset : offset + PEOPLE_PER_QUERY]
+            rows = (await connection.execute(_REACHABLE, {"ids": chunk})).all()
+            for row in rows:
+                roles.setdefault(row.id, set())
+                if row.role is not None:
+                    roles[row.id].add(Role(row.role))
+                current = found.get(row.id)
+                better = row.ref_id is not None and (
+                    current is None
+                    or current.reference_id is None
+                    or row.updated_at > newest[row.id]
+                )
+                if current is None or better:
+                    found[row.id] = Reachable(
+                        actor=Actor(
+                            person_id=row.id,
+                            name=row.name,
+                            email=row.email,
+                            region=row.region_code,
+                            roles=frozenset(),
+                            language=language_for(
+                                Language(row.language) if row.language else None, None
+                            ),
+                        ),
+                        reference_id=row.ref_id,
+                        reference=row.reference,
+                        tenant_id=row.tenant_id,
+                    )
+                    if row.ref_id is not None:
+                        newest[row.id] = row.updated_at
+    return {
+        person_id: replace(item, actor=replace(item.actor, roles=frozenset(roles[person_id])))
+        for person_id, item in found.items()
+    }
+
+
+_REACHABLE: Any = (
+    select(
+        col(Person.id),
+        col(Person.name),
+        col(Person.email),
+        col(Person.region_code),
+        col(Person.language),
+        col(PersonRole.role),
+        col(ConversationRef.id).label("ref_id"),
+        col(ConversationRef.reference),
+        col(ConversationRef.tenant_id),
+        col(ConversationRef.updated_at),
+    )
+    .select_from(Person)
+    .outerjoin(PersonRole, col(PersonRole.person_id) == col(Person.id))
+    .outerjoin(
+        ConversationRef,
+        and_(
+            col(ConversationRef.person_id) == col(Person.id),
+            col(ConversationRef.active).is_(True),
+        ),
+    )
+    .where(col(Person.active).is_(True), col(Person.id).in_(bindparam("ids", expanding=True)))
+)

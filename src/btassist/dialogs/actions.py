@@ -9,6 +9,7 @@ missing field, a button from an older release — is refused before any flow run
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date, time
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -54,6 +55,15 @@ class Verb(StrEnum):
     swedish = "swedish"
     confirm = "confirm"
     cancel = "cancel"
+    # Broadcasts
+    broadcast_options = "broadcast_options"
+    broadcast_edit = "broadcast_edit"
+    broadcast_send = "broadcast_send"
+    broadcast_report = "broadcast_report"
+    broadcast_cancel = "broadcast_cancel"
+    broadcast_recall = "broadcast_recall"
+    broadcast_ack = "broadcast_ack"
+    broadcast_ask_author = "broadcast_ask_author"
 
 
 class Action(BaseModel):
@@ -177,7 +187,8 @@ class MyTrainees(Action):
 
 
 class Broadcast(Action):
-    roles = COORDINATORS
+    """ "Skicka meddelande": anyone may ask; the composer answers non-coordinators politely."""
+
     verb: Literal[Verb.broadcast] = Verb.broadcast
 
 
@@ -240,6 +251,109 @@ class Cancel(Action):
     verb: Literal[Verb.cancel] = Verb.cancel
 
 
+# Broadcasts ------------------------------------------------------------------------------------
+
+COMPOSER = "broadcast"
+"""The composer's conversation flow: the author's typed text, then the audience form."""
+
+
+ANY = "any"
+"""A choice set's "no filter" (Teams wants a value on every choice)."""
+
+
+def _blank_is_none(value: Any) -> Any:
+    return None if isinstance(value, str) and value.strip() in {"", ANY} else value
+
+
+class BroadcastOptions(Action):
+    """The audience-and-options form ("Förhandsgranska"): its inputs arrive as these fields."""
+
+    roles = COORDINATORS
+    flow = COMPOSER
+    verb: Literal[Verb.broadcast_options] = Verb.broadcast_options
+    broadcast_id: Id
+    regions: Annotated[str, Field(max_length=200)] = ""
+    role: Literal["doctors", "supervisors", "both"] = "doctors"
+    cohort_from: date | None = None
+    cohort_to: date | None = None
+    placement: Literal["akut", "primarvard", "psykiatri", "valfri"] | None = None
+    target: Annotated[str, Field(max_length=100, pattern=r"^((course|session):[\w-]+)?$")] = ""
+    enrolled: Literal["participants", "waitlist", "both"] = "participants"
+    ack: bool = False
+    send_date: date | None = None
+    send_time: time | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _form(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            return data
+        return {key: _blank_is_none(value) for key, value in data.items()} | {
+            key: "" if data.get(key) in (None, ANY) else data[key]
+            for key in ("regions", "target")
+            if key in data
+        }
+
+    def data(self) -> dict[str, Any]:
+        """Only the id: the form's inputs supply the rest (and must not be shadowed)."""
+        return {"verb": self.verb.value, "broadcast_id": self.broadcast_id}
+
+
+class BroadcastEdit(Action):
+    """Back from the preview to the form."""
+
+    roles = COORDINATORS
+    flow = COMPOSER
+    verb: Literal[Verb.broadcast_edit] = Verb.broadcast_edit
+    broadcast_id: Id
+
+
+class BroadcastSend(Action):
+    """Send the previewed announcement (confirmed first)."""
+
+    roles = COORDINATORS
+    verb: Literal[Verb.broadcast_send] = Verb.broadcast_send
+    broadcast_id: Id
+    confirmed: bool = False
+
+
+class BroadcastReport(Action):
+    """The report card, refreshed in place."""
+
+    roles = COORDINATORS
+    verb: Literal[Verb.broadcast_report] = Verb.broadcast_report
+    broadcast_id: Id
+
+
+class BroadcastCancel(Action):
+    roles = COORDINATORS
+    verb: Literal[Verb.broadcast_cancel] = Verb.broadcast_cancel
+    broadcast_id: Id
+    confirmed: bool = False
+
+
+class BroadcastRecall(Action):
+    roles = COORDINATORS
+    verb: Literal[Verb.broadcast_recall] = Verb.broadcast_recall
+    broadcast_id: Id
+    confirmed: bool = False
+
+
+class BroadcastAck(Action):
+    """A recipient's "Uppfattat"."""
+
+    verb: Literal[Verb.broadcast_ack] = Verb.broadcast_ack
+    broadcast_id: Id
+
+
+class BroadcastAskAuthor(Action):
+    """A recipient's question about an announcement, to its author."""
+
+    verb: Literal[Verb.broadcast_ask_author] = Verb.broadcast_ask_author
+    broadcast_id: Id
+    q: Annotated[str, Field(min_length=1, max_length=500)]
+
+
 AnyAction = Annotated[
     Help
     | Courses
@@ -265,7 +379,16 @@ AnyAction = Annotated[
     | English
     | Swedish
     | Confirm
-    | Cancel,
+    | Cancel
+    # Broadcasts
+    | BroadcastOptions
+    | BroadcastEdit
+    | BroadcastSend
+    | BroadcastReport
+    | BroadcastCancel
+    | BroadcastRecall
+    | BroadcastAck
+    | BroadcastAskAuthor,
     Field(discriminator="verb"),
 ]
 _ACTIONS: TypeAdapter[AnyAction] = TypeAdapter(AnyAction)

@@ -14,6 +14,7 @@ from typing import Any
 from btassist.courses.notices import SessionNotice
 from btassist.courses.queries import course_and_session
 from btassist.dialogs import actions as a
+from btassist.dialogs import broadcast
 from btassist.dialogs.cards import card, execute, open_url, paragraph, submit
 from btassist.dialogs.courses import session_calendar_url, title
 from btassist.dialogs.faq import answered_card, question_card
@@ -88,7 +89,19 @@ RENDERERS: dict[NoticeKind, Renderer] = {
     NoticeKind.session_cancelled: session_cancelled,
     NoticeKind.faq_question: question_forwarded,
     NoticeKind.faq_answer: question_answered,
+    # Broadcasts
+    NoticeKind.broadcast: broadcast.announcement_notice,
+    NoticeKind.broadcast_recall: broadcast.recall_notice,
 }
+
+SAME_FOR_EVERYONE: frozenset[NoticeKind] = frozenset(
+    {
+        # Broadcasts: one announcement, the same card for every recipient of a language
+        NoticeKind.broadcast,
+    }
+)
+"""Kinds whose replies depend only on the parameters and the recipient's language, so the
+delivery worker renders them once per language instead of once per recipient."""
 
 
 async def render_notice(ctx: FlowContext, actor: Actor, notice: Notice) -> list[Reply]:

@@ -15,7 +15,7 @@ from btassist.common.language import Language
 from btassist.conversations import usecases as conversations
 from btassist.conversations.state import Waiting
 from btassist.dialogs import actions as a
-from btassist.dialogs import calendar, confirm, courses, faq, overview, participants
+from btassist.dialogs import broadcast, calendar, confirm, courses, faq, overview, participants
 from btassist.dialogs.intents import CANCEL_WORDS, YES_WORDS, says, understand
 from btassist.dialogs.menu import menu_card, menu_reply
 from btassist.dialogs.turn import FlowContext, Message, Reply
@@ -80,7 +80,7 @@ HANDLERS: dict[type[a.Action], Handler] = {
     a.Assessments: _not_yet,
     a.Ask: overview.my_contacts,
     a.MyTrainees: overview.my_trainees,
-    a.Broadcast: _not_yet,
+    a.Broadcast: broadcast.start,
     a.Reports: faq.reports,
     a.FaqTopic: faq.show_topic,
     a.FaqVote: faq.vote,
@@ -88,14 +88,29 @@ HANDLERS: dict[type[a.Action], Handler] = {
     a.FaqReply: faq.start_reply,
     a.English: _english,
     a.Swedish: _swedish,
+    # Broadcasts
+    a.BroadcastOptions: broadcast.preview,
+    a.BroadcastEdit: broadcast.edit,
+    a.BroadcastSend: broadcast.send,
+    a.BroadcastReport: broadcast.report,
+    a.BroadcastCancel: broadcast.cancel,
+    a.BroadcastRecall: broadcast.recall,
+    a.BroadcastAck: broadcast.acknowledge,
+    a.BroadcastAskAuthor: broadcast.ask_author,
 }
 
 # The flows whose steps wait for typed text (conversation state), by flow name, and what
 # leaving each with "avbryt" says.
 STEPS: dict[str, Step] = {
     REPLY_FLOW: faq.continue_reply,
+    # Broadcasts
+    broadcast.FLOW: broadcast.continue_composer,
 }
-CANCELLED: dict[str, str] = {REPLY_FLOW: "faq.reply_cancelled"}
+CANCELLED: dict[str, str] = {
+    REPLY_FLOW: "faq.reply_cancelled",
+    # Broadcasts
+    broadcast.FLOW: "broadcast.cancelled",
+}
 
 
 async def respond(
@@ -118,6 +133,10 @@ async def respond(
     if action is None and says(text, CANCEL_WORDS):
         return [Reply(text=t("cancel.nothing", actor.language)), menu_reply(actor)]
     if action is None:
+        # Broadcasts: a message right after an announcement gets its author as someone to ask.
+        about = await broadcast.after_announcement(ctx, actor, text)
+        if about is not None:
+            return about
         answered = await faq.answer_question(ctx, actor, text) if text else None
         return answered if answered is not None else not_understood(actor, text)
     return await dispatch(ctx, actor, action, waiting)

@@ -26,6 +26,8 @@ PRIVACY_ITEMS = (
     "faq_log",
     "notices",
     "logs",
+    # Broadcasts
+    "announcements",
 )
 # Which item of the page describes each table holding personal data, and the tables that hold
 # none; a test fails when a table is added without saying where the page describes it.
@@ -42,9 +44,21 @@ DESCRIBED_TABLES = {
     "conversation_state": "teams",
     "faq_event": "faq_log",
     "outbox_message": "notices",
+    # Broadcasts
+    "broadcast": "announcements",
+    "broadcast_recipient": "announcements",
+    "broadcast_event": "announcements",
 }
 NO_PERSONAL_DATA = frozenset(
-    {"region", "course", "course_region", "course_session", "session_skip", "alembic_version"}
+    {
+        "region",
+        "course",
+        "course_region",
+        "course_session",
+        "session_skip",
+        "alembic_version",
+        "send_budget",  # Broadcasts: sends per tenant and time slice, no person
+    }
 )
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
 _STYLE = (

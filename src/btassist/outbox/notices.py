@@ -37,6 +37,9 @@ class NoticeKind(StrEnum):
     meeting_proposal = "meeting_proposal"  # an end-of-placement meeting in two weeks
     supervisor_overdue = "supervisor_overdue"  # trainees' items overdue (handledare)
     studierektor_overdue = "studierektor_overdue"  # items overdue for two weeks
+    # Broadcasts
+    broadcast = "broadcast"  # a coordinator's announcement to one recipient
+    broadcast_recall = "broadcast_recall"  # delete a delivered announcement again
 
 
 class Params(BaseModel):

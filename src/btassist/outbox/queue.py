@@ -17,13 +17,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, update
+from sqlalchemy import and_, bindparam, func, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from btassist.db.types import utcnow
+from btassist.db.types import UTCDateTime, utcnow
 from btassist.outbox.models import OutboxMessage, OutboxStatus
 from btassist.outbox.notices import Notice
 
@@ -131,7 +131,7 @@ def _due(now: datetime) -> Any:
 
 
 async def claim(
-    session: AsyncSession, *, worker: str, limit: int, now: datetime
+    session: AsyncSession, *, worker: str, limit: int, now: datetime, lease: timedelta = LEASE
 ) -> list[OutboxMessage]:
     """Take up to `limit` due messages for this worker, oldest first."""
     due = _due(now)
@@ -153,7 +153,7 @@ async def claim(
         .values(
             status=OutboxStatus.sending,
             claimed_by=worker,
-            claimed_until=now + LEASE,
+            claimed_until=now + lease,
             attempts=OutboxMessage.attempts + 1,
         )
         .returning(OutboxMessage)
@@ -162,7 +162,12 @@ async def claim(
 
 
 async def renew(
-    session: AsyncSession, *, worker: str, message_ids: Sequence[int], now: datetime
+    session: AsyncSession,
+    *,
+    worker: str,
+    message_ids: Sequence[int],
+    now: datetime,
+    lease: timedelta = LEASE,
 ) -> int:
     """Extend this worker's claims on messages it is still sending; how many it still holds."""
     if not message_ids:
@@ -174,7 +179,7 @@ async def renew(
             col(OutboxMessage.claimed_by) == worker,
             col(OutboxMessage.status) == OutboxStatus.sending,
         )
-        .values(claimed_until=now + LEASE)
+        .values(claimed_until=now + lease)
     )
     return int(result.rowcount or 0)
 
@@ -227,3 +232,41 @@ async def due_count(session: AsyncSession, *, now: datetime) -> int:
     return int(
         (await session.exec(select(func.count()).select_from(OutboxMessage).where(_due(now)))).one()
     )
+
+
+async def finish_many(
+    session: AsyncSession,
+    *,
+    worker: str,
+    outcomes: Sequence[tuple[int, OutboxStatus, str | None, datetime | None]],
+    now: datetime,
+) -> None:
+    """Record many outcomes in one statement: (message id, status, error, retry at); only the
+    claiming worker's rows change. A retry makes the row pending again at its time."""
+    if not outcomes:
+        return
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("m_id"), table.c.claimed_by == worker)
+        .values(
+            status=bindparam("m_status"),
+            claimed_until=None,
+            last_error=bindparam("m_error"),
+            sent_at=func.coalesce(bindparam("m_sent_at", type_=UTCDateTime()), table.c.sent_at),
+            available_at=func.coalesce(
+                bindparam("m_retry_at", type_=UTCDateTime()), table.c.available_at
+            ),
+        )
+    )
+    rows = [
+        {
+            "m_id": message_id,
+            "m_status": OutboxStatus.pending if retry_at is not None else status,
+            "m_error": error,
+            "m_sent_at": now if status is OutboxStatus.sent else None,
+            "m_retry_at": retry_at,
+        }
+        for message_id, status, error, retry_at in outcomes
+    ]
+    await session.exec(statement, params=rows)

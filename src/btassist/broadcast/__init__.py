@@ -1,0 +1,1 @@
+"""Coordinators' announcements: audiences, drafts, queuing, delivery records, reports and audit."""
