@@ -10,6 +10,11 @@ the dictionary lists whole is not split ("deltid" is not "del" + "tid", "studier
 Both are loaded once per process and cached; neither reads anything from the network. Without the
 dictionary (a broken install) `compound_lexicon()` is None and the caller falls back to splitting
 by the knowledge base's own words.
+
+Memory matters (every `btassist serve` process holds both): simplemma reads its Swedish
+dictionary as a compressed front-coded stream (its `StreamDictionaryFactory`: 15 MB instead of
+90), and the lexicon's large word lists are kept as sorted 64-bit hashes (8 bytes a word) read
+line by line, so neither a whole dictionary nor a set of its strings is ever built.
 """
 
 from __future__ import annotations
@@ -19,12 +24,16 @@ import re
 import site
 import sys
 import sysconfig
+from array import array
+from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import simplemma
+from simplemma import Lemmatizer
+from simplemma.strategies.default import DefaultStrategy
+from simplemma.strategies.dictionaries.stream_dictionary_factory import StreamDictionaryFactory
 
 from btassist.common.text import strip_accents
 
@@ -46,22 +55,58 @@ def fold_word(word: str) -> str:
     return folded if folded.isascii() else strip_accents(folded)
 
 
+@lru_cache(maxsize=1)
+def _lemmatizer() -> Lemmatizer:
+    return Lemmatizer(
+        lemmatization_strategy=DefaultStrategy(dictionary_factory=StreamDictionaryFactory())
+    )
+
+
 @lru_cache(maxsize=65536)
 def lemma_sv(word: str) -> str:
     """The dictionary form of a lower-case Swedish word; the word itself when unknown."""
-    lemma: str = simplemma.lemmatize(word, lang="sv")
+    lemma: str = _lemmatizer().lemmatize(word, lang="sv")
     return lemma.lower()
+
+
+class HashedWords:
+    """A set of words for membership tests only, as sorted 64-bit hashes.
+
+    Python's `hash` of a string is stable within a process, which is all the lexicon needs (it
+    is built in the process that asks it); two of a few hundred thousand words sharing a 64-bit
+    hash is too unlikely to matter for a search's word splitting.
+    """
+
+    __slots__ = ("_hashes",)
+
+    def __init__(self, words: Iterable[str]) -> None:
+        self._hashes = array("q", sorted({hash(word) for word in words}))
+
+    @classmethod
+    def of_hashes(cls, hashes: array[int]) -> HashedWords:
+        """From the hashes of the words (as read, unsorted, with repeats)."""
+        made = cls(())
+        made._hashes = array("q", sorted(set(hashes)))
+        return made
+
+    def __contains__(self, word: object) -> bool:
+        key = hash(word)
+        at = bisect_left(self._hashes, key)
+        return at < len(self._hashes) and self._hashes[at] == key
+
+    def __len__(self) -> int:
+        return len(self._hashes)
 
 
 @dataclass(frozen=True)
 class CompoundLexicon:
     """Folded words of the Swedish dictionary, as whole words and as compound parts."""
 
-    words: frozenset[str]
+    words: HashedWords | frozenset[str]
     """Words the dictionary lists whole (long enough to look like a compound)."""
     heads: dict[str, str]
     """A form that may begin a compound → its word ("forsakrings" → "forsakring")."""
-    tails: frozenset[str]
+    tails: HashedWords | frozenset[str]
     """Words that may end a compound."""
 
     def is_word(self, word: str) -> bool:
@@ -96,7 +141,7 @@ class CompoundLexicon:
         )
 
     @staticmethod
-    def _base(word: str, known: frozenset[str]) -> str | None:
+    def _base(word: str, known: HashedWords | frozenset[str]) -> str | None:
         for ending in INFLECTIONS:
             if ending and not word.endswith(ending):
                 continue
@@ -128,8 +173,9 @@ def compound_lexicon() -> CompoundLexicon | None:
         log.warning("hunspell-sv dictionary not found: compounds split by the FAQ's own words")
         return None
     affixes = path.with_suffix(".aff").read_text("utf-8").splitlines()
-    lines = path.with_suffix(".dic").read_text("utf-8").splitlines()[1:]
-    return read_lexicon(affixes, lines)
+    with path.with_suffix(".dic").open(encoding="utf-8") as lines:
+        next(lines, None)  # the word count
+        return read_lexicon(affixes, (line.rstrip("\n") for line in lines))
 
 
 @dataclass(frozen=True)
@@ -167,9 +213,9 @@ def read_lexicon(affix_lines: Iterable[str], dictionary_lines: Iterable[str]) ->
         for flag, found in rules.items()
     }
     first_forms = {flag: found for flag, found in first_forms.items() if found}
-    words: set[str] = set()
+    words = array("q")  # hashes: see HashedWords
     heads: dict[str, str] = {}
-    tails: set[str] = set()
+    tails = array("q")
     for line in dictionary_lines:
         entry = line.split(None, 1)[0] if line else ""
         word, _, word_flags = entry.partition("/")
@@ -177,17 +223,17 @@ def read_lexicon(affix_lines: Iterable[str], dictionary_lines: Iterable[str]) ->
             continue
         folded = fold_word(word)
         if only_inside not in word_flags and len(folded) >= MIN_PART:
-            words.add(folded)
+            words.append(hash(folded))
         if begin in word_flags or middle in word_flags:
             heads.setdefault(folded, folded)
         if end in word_flags or middle in word_flags:
-            tails.add(folded)
+            tails.append(hash(folded))
         for flag in word_flags:
             for form in first_forms.get(flag, ()):
                 if form.condition.search(word) and word.endswith(form.strip):
                     made = word[: len(word) - len(form.strip)] + form.add
                     heads.setdefault(fold_word(made), folded)
-    return CompoundLexicon(frozenset(words), heads, frozenset(tails))
+    return CompoundLexicon(HashedWords.of_hashes(words), heads, HashedWords.of_hashes(tails))
 
 
 _FLAG_NAMES = frozenset({"COMPOUNDBEGIN", "COMPOUNDMIDDLE", "COMPOUNDEND", "ONLYINCOMPOUND"})
