@@ -15,7 +15,16 @@ from btassist.common.language import Language
 from btassist.conversations import usecases as conversations
 from btassist.conversations.state import Waiting
 from btassist.dialogs import actions as a
-from btassist.dialogs import calendar, confirm, courses, faq, overview, participants
+from btassist.dialogs import (
+    assessments,
+    calendar,
+    confirm,
+    courses,
+    faq,
+    overview,
+    participants,
+    reminders,
+)
 from btassist.dialogs.intents import CANCEL_WORDS, YES_WORDS, says, understand
 from btassist.dialogs.menu import menu_card, menu_reply
 from btassist.dialogs.turn import FlowContext, Message, Reply
@@ -77,9 +86,9 @@ HANDLERS: dict[type[a.Action], Handler] = {
     a.SaveAttendance: participants.save_attendance,
     a.Calendar: calendar.show_calendar,
     a.NewCalendarLink: calendar.new_calendar_link,
-    a.Assessments: _not_yet,
+    a.Assessments: assessments.show_plan,
     a.Ask: overview.my_contacts,
-    a.MyTrainees: overview.my_trainees,
+    a.MyTrainees: assessments.show_trainees,
     a.Broadcast: _not_yet,
     a.Reports: faq.reports,
     a.FaqTopic: faq.show_topic,
@@ -88,6 +97,12 @@ HANDLERS: dict[type[a.Action], Handler] = {
     a.FaqReply: faq.start_reply,
     a.English: _english,
     a.Swedish: _swedish,
+    # Assessments and reminders
+    a.ItemDone: assessments.mark_item_done,
+    a.NewItemDate: assessments.new_item_date,
+    a.ShowItems: assessments.show_items,
+    a.PauseReminders: reminders.pause_reminders,
+    a.ResumeReminders: reminders.resume_reminders,
 }
 
 # The flows whose steps wait for typed text (conversation state), by flow name, and what
