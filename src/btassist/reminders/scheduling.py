@@ -16,6 +16,7 @@ from btassist.assessments.store import PolicyStore
 from btassist.common.workdays import SEND_AT, SEND_UNTIL
 from btassist.db.engine import Database
 from btassist.db.types import utcnow
+from btassist.observability.metrics import Metrics, Outcome
 from btassist.reminders.sweep import SweepResult, sweep
 
 log = logging.getLogger(__name__)
@@ -32,18 +33,32 @@ def sweeper(
     zone: ZoneInfo,
     policies: PolicyStore | None = None,
     clock: Callable[[], datetime] = utcnow,
+    metrics: Metrics | None = None,
 ) -> Callable[[], Awaitable[SweepResult]]:
-    """A sweep of `database` at the clock's time, with the policies in use at that moment."""
+    """A sweep of `database` at the clock's time, with the policies in use at that moment,
+    recorded in `metrics` (how it ended, the reminders it queued, when)."""
 
     async def run() -> SweepResult:
-        result = await sweep(
-            database,
-            now=clock(),
-            zone=zone,
-            policies=policies.current if policies is not None else None,
-        )
+        try:
+            result = await sweep(
+                database,
+                now=clock(),
+                zone=zone,
+                policies=policies.current if policies is not None else None,
+            )
+        except Exception:
+            if metrics is not None:
+                metrics.reminder_sweep_finished(outcome=Outcome.error, queued=0, at=clock())
+            raise
+        if metrics is not None:
+            metrics.reminder_sweep_finished(outcome=Outcome.ok, queued=result.queued, at=clock())
         if result.day is not None:
-            log.info("reminder sweep for %s: %d notices offered", result.day, result.total)
+            log.info(
+                "reminder sweep for %s: %d notices offered, %d new",
+                result.day,
+                result.total,
+                result.queued,
+            )
         return result
 
     return run
