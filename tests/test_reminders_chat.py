@@ -4,6 +4,8 @@ buttons on them act in place through the real /api/messages endpoint."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, replace
@@ -13,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlmodel import col, select
 
 from btassist.app import DATABASE, POLICIES, RUNTIME, SWEEP, WATCHER
@@ -28,6 +31,7 @@ from btassist.observability.metrics import METRICS
 from btassist.outbox.models import OutboxMessage, OutboxStatus
 from btassist.outbox.notices import NoticeKind
 from btassist.reminders.kinds import REMINDER_KINDS
+from btassist.reminders.scheduling import add_reminder_jobs
 from btassist.reminders.sweep import preview
 from btassist.roster.files import PEOPLE_COLUMNS, parse_roster_text
 from btassist.roster.importer import import_roster
@@ -451,3 +455,26 @@ async def test_an_edited_policy_moves_the_plans_and_the_chat_follows(
         halland.write_text("region: halland\nreviewed: [", "utf-8")  # a typo keeps the old
         await bot.app[WATCHER].check()
         assert bot.app[POLICIES].current["halland"].iup.within_days == 21
+
+
+async def test_a_sweep_cut_short_by_shutdown_is_no_error(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    started, cancelled = asyncio.Event(), asyncio.Event()
+
+    async def endless_sweep() -> None:
+        started.set()
+        try:
+            await asyncio.Event().wait()
+        finally:
+            cancelled.set()
+
+    scheduler = AsyncIOScheduler(timezone=ZONE)
+    add_reminder_jobs(scheduler, run_sweep=endless_sweep, zone=ZONE)
+    scheduler.start()
+    await started.wait()  # the sweep at start is under way
+    scheduler.shutdown(wait=False)
+    await cancelled.wait()
+    for _ in range(3):  # the job's task finishes after the cancellation
+        await asyncio.sleep(0)
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+    assert "reminder sweep stopped by shutdown" in caplog.text

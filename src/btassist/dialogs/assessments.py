@@ -104,11 +104,8 @@ def overdue_card(
 ) -> Card:
     """A supervisor's (or studierektor's) overdue items, each with its buttons, in one card."""
     lang, policies = actor.language, ctx.region_policies()
-    key = (
-        "reminder.studierektor_overdue"
-        if on is a.ItemCard.escalation
-        else ("reminder.supervisor_overdue")
-    )
+    escalation = on is a.ItemCard.escalation
+    key = "reminder.studierektor_overdue" if escalation else "reminder.supervisor_overdue"
     body: list[Element] = [paragraph(note)] if note else []
     if not views:
         body.append(paragraph(t("reminder.nothing_overdue", lang)))

@@ -59,27 +59,28 @@ BUTTONS_PER_SET = 5  # Teams shows at most 6 buttons in a row of actions
 # --- items of the plan --------------------------------------------------------------------------
 
 
+ROLE_NAMES = {
+    Attendee.studierektor: "role.studierektor",
+    Attendee.extern_bedomare: "reminder.extern_bedomare",
+}
+"""Attendees named by their role: they are not (or not one person) in the roster."""
+
+
 def _with_whom(view: ItemView, ctx: FlowContext, actor: Actor) -> list[str]:
     """Who the recipient does the item with, as the region's policy names the attendees."""
     lang = actor.language
     policy = ctx.region_policies().get(view.doctor_region)
-    attendees = policy.attendees(view.item.kind) if policy else ()
     people: list[str] = []
-    for attendee in attendees:
-        found = {
+    for attendee in policy.attendees(view.item.kind) if policy else ():
+        person = {
             Attendee.doctor: (view.item.doctor_id, view.doctor_name),
             Attendee.handledare: (view.handledare_id, view.handledare_name),
             Attendee.huvudhandledare: (view.main_supervisor_id, view.main_supervisor_name),
         }.get(attendee)
-        if found is None:
-            key = (
-                "role.studierektor"
-                if attendee is Attendee.studierektor
-                else ("reminder.extern_bedomare")
-            )
-            name: str | None = t(key, lang)
+        if person is None:
+            name: str | None = t(ROLE_NAMES[attendee], lang)
         else:
-            name = found[1] if found[0] != actor.person_id else None
+            name = person[1] if person[0] != actor.person_id else None
         if name and name not in people:
             people.append(name)
     return people

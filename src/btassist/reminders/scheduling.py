@@ -4,6 +4,7 @@ plus one catch-up sweep when the server starts."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -73,11 +74,20 @@ def add_reminder_jobs(
 ) -> None:
     """Add the 08:30 weekday sweep (in `zone`, so it stays 08:30 across DST) and, with
     `catch_up`, one sweep as soon as the scheduler starts."""
+
+    async def job() -> None:
+        try:
+            await run_sweep()
+        except asyncio.CancelledError:
+            # Shutting down: the sweep's transaction is undone and the next start sweeps again,
+            # so this is no error for the scheduler to report.
+            log.info("reminder sweep stopped by shutdown; nothing of it was written")
+
     trigger = CronTrigger(
         day_of_week="mon-fri", hour=SEND_AT.hour, minute=SEND_AT.minute, timezone=zone
     )
     scheduler.add_job(
-        run_sweep,
+        job,
         trigger,
         id=SWEEP_JOB,
         max_instances=1,
@@ -86,4 +96,4 @@ def add_reminder_jobs(
         replace_existing=True,
     )
     if catch_up:
-        scheduler.add_job(run_sweep, "date", id=CATCH_UP_JOB, replace_existing=True)
+        scheduler.add_job(job, "date", id=CATCH_UP_JOB, replace_existing=True)
