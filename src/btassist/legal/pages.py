@@ -19,6 +19,7 @@ from btassist.legal.retention import RULES
 PRIVACY_ITEMS = (
     "person",
     "programme",
+    "plan",
     "courses",
     "teams",
     "calendar",
@@ -42,6 +43,8 @@ DESCRIBED_TABLES = {
     "conversation_state": "teams",
     "faq_event": "faq_log",
     "outbox_message": "notices",
+    "plan_item": "plan",
+    "reminder_pause": "plan",
 }
 NO_PERSONAL_DATA = frozenset(
     {"region", "course", "course_region", "course_session", "session_skip", "alembic_version"}
