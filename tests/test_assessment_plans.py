@@ -209,6 +209,15 @@ async def test_who_may_mark_done_and_what_is_checked(planned: Database) -> None:
                 now=NOW,
             )
         assert future.value.reason is PlanRefusal.in_the_future
+        with pytest.raises(PlanChangeRefused) as own_date:  # supervisors set new dates
+            await move_item(
+                session,
+                item_id=monthly.id or 0,
+                due=date(2026, 12, 1),
+                by_person_id=ids["doc"],
+                now=NOW,
+            )
+        assert own_date.value.reason is PlanRefusal.not_allowed
         done = await mark_done(
             session,
             item_id=monthly.id or 0,
@@ -234,7 +243,7 @@ async def test_who_may_mark_done_and_what_is_checked(planned: Database) -> None:
     assert [(t.doctor.email, t.is_main_supervisor) for t in trainees] == [
         ("doc@g.example.org", False)
     ]
-    assert [i.key for i in trainees[0].overdue] == ["iup"]
+    assert [v.item.key for v in trainees[0].overdue] == ["iup"]
 
 
 async def test_a_new_date_restarts_the_reminders(planned: Database) -> None:

@@ -427,7 +427,7 @@ async def test_cancelling_in_the_file_keeps_the_session_and_tells_each_doctor_on
         )
         # (the first import told the doctors of new sessions too: see test_reminders_courses)
         notices = (
-            await session.exec(select(OutboxMessage).where(OutboxMessage.template != "session_new"))
+            await session.exec(select(OutboxMessage).where(OutboxMessage.kind != "session_new"))
         ).all()
     assert kept is not None
     assert kept.status is SessionStatus.cancelled
@@ -476,7 +476,7 @@ async def test_more_seats_in_the_file_move_the_waitlist_up(db: Database, demo_di
     async with db.session() as session:
         participants = await session_participants(session, session_id=vald.id)
         notices = (
-            await session.exec(select(OutboxMessage).where(OutboxMessage.template != "session_new"))
+            await session.exec(select(OutboxMessage).where(OutboxMessage.kind != "session_new"))
         ).all()
     assert [p.status for p in participants] == [EnrolmentStatus.enrolled] * 3
     assert [(n.kind, n.person_id) for n in notices] == [

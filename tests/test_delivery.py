@@ -93,6 +93,7 @@ class Outbox:
                     Notice(NoticeKind.waitlist_promoted, SessionNotice(session_id=self.session_id)),
                     to=doctor,
                     key=f"test-{n}",
+                    at=self.clock.now,  # due on the workers' clock, whatever the real one says
                 )
 
     async def rows(self) -> list[OutboxMessage]:
@@ -225,6 +226,7 @@ async def test_failed_sends_are_tried_later_and_unreadable_notices_are_dropped(
             kind="no_such_kind",
             params={},
             dedupe_key="old-release",
+            available_at=outbox.clock.now,
         )
     outbox.connector.fail_next(500, count=3, path_contains="/activities")
     worker = outbox.worker()

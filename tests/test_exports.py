@@ -97,22 +97,22 @@ async def test_people_workbook_with_a_bad_row_names_sheet_and_row_and_stores_not
 ) -> None:
     text = (demo_dir / "people.csv").read_text(encoding="utf-8")
     good = as_workbook(text, title="People")
-    bad = edited(good, "D7", "atlantis")  # row 7: the sixth person's region
+    bad = edited(good, "D8", "atlantis")  # row 8: a doctor's region (nobody's supervisor)
     before = await snapshot(db)
 
     refused = await import_roster(db, parse_roster_file(bad, name="people.xlsx"))
 
     assert [(p.line, p.message.split(" (")[0]) for p in refused.problems] == [
-        (7, "unknown region 'atlantis'")
+        (8, "unknown region 'atlantis'")
     ]
     roster = parse_roster_file(bad, name="people.xlsx")
-    assert roster.source.at(7) == "people.xlsx:People:7"
+    assert roster.source.at(8) == "people.xlsx:People:8"
     assert await snapshot(db) == before
 
     imported = await import_roster(db, parse_roster_file(good, name="people.xlsx"))
     again = await import_roster(db, parse_roster_file(good, name="people.xlsx"))
-    assert (len(imported.created), imported.problems) == (14, [])
-    assert (again.created, again.updated, again.unchanged) == ([], [], 14)
+    assert (len(imported.created), imported.problems) == (16, [])
+    assert (again.created, again.updated, again.unchanged) == ([], [], 16)
 
 
 async def test_sessions_workbook_with_excel_dates_and_numbers_imports_like_its_csv(
@@ -159,9 +159,9 @@ async def test_roster_export_then_import_changes_nothing(
         for exported in (people, placements)
     ]
 
-    assert (people.name, people.rows, placements.rows) == (f"people.{file_format}", 14, 18)
+    assert (people.name, people.rows, placements.rows) == (f"people.{file_format}", 16, 19)
     assert [(r.problems, r.created, r.updated) for r in results] == [([], [], [])] * 2
-    assert [r.unchanged for r in results] == [14, 18]
+    assert [r.unchanged for r in results] == [16, 19]
     assert await snapshot(db) == before
 
 
@@ -327,7 +327,7 @@ def test_cli_round_trips_roster_and_sessions_through_excel_and_csv(
     exported = runner.invoke(app, ["courses", "list", "--past", "--xlsx", str(sessions)])
 
     assert wrote.exit_code == 0, wrote.output
-    assert f"wrote 14 people to {people}" in wrote.output
+    assert f"wrote 16 people to {people}" in wrote.output
     assert listed.stdout.splitlines()[0] == "doctor_email,kind,unit,start,end,supervisor_email"
     assert exported.exit_code == 0, exported.output
     before = snapshot_at(db_url)
@@ -337,8 +337,8 @@ def test_cli_round_trips_roster_and_sessions_through_excel_and_csv(
         runner.invoke(app, ["courses", "import", str(sessions)]),
     ]
     assert [r.exit_code for r in again] == [0, 0, 0], [r.output for r in again]
-    assert "0 were created, 0 were updated, 14 unchanged" in again[0].output
-    assert "0 were created, 0 were updated, 18 unchanged" in again[1].output
+    assert "0 were created, 0 were updated, 16 unchanged" in again[0].output
+    assert "0 were created, 0 were updated, 19 unchanged" in again[1].output
     assert "0 were created, 0 were updated, 0 were cancelled" in again[2].output
     assert snapshot_at(db_url) == before
 

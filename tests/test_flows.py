@@ -45,9 +45,3 @@ async def test_ask_lists_the_doctors_contacts_from_the_roster(chat: ChatClient) 
     assert "huvudhandledare: Karin Holm (karin.holm@halland.example.org)" in reply.text
     assert "studierektor: Per Ekström" in reply.text
     assert "koordinator: Sara Lindqvist" in reply.text
-
-
-async def test_features_not_built_yet_say_so_and_name_who_to_ask(chat: ChatClient) -> None:
-    reply = await chat.say(AMIR, "bedömningar")
-    assert '"Bedömningar" finns inte i BT-assistenten ännu' in reply.text
-    assert "Per Ekström (per.ekstrom@halland.example.org)" in reply.text

@@ -58,7 +58,7 @@ async def _import(db: Database, rows: str, now: datetime) -> CourseImportResult:
 
 async def _notices(db: Database, kind: NoticeKind) -> list[OutboxMessage]:
     async with db.session() as session:
-        query = select(OutboxMessage).where(col(OutboxMessage.template) == kind.value)
+        query = select(OutboxMessage).where(col(OutboxMessage.kind) == kind.value)
         return list((await session.exec(query.order_by(col(OutboxMessage.id)))).all())
 
 
@@ -99,7 +99,8 @@ async def test_a_new_session_is_told_to_those_who_still_need_the_course(db: Data
         session_id=f1,
         doctor_ids=[ids["fia"]],
         on=date(2026, 10, 5),
-        now=at(date(2026, 10, 5), 17),
+        today=date(2026, 10, 5),
+        zone=ZONE,
     )
     # Fia has done StAS now: a new session tells the others.
     rows = first + "halland-stas,s1,halland,2026-11-10 08:30,2026-11-10 16:00,Varberg,,1,,\n"

@@ -16,8 +16,7 @@ from sqlalchemy import event
 from sqlmodel import col, func, select
 from typer.testing import CliRunner
 
-from btassist.assessments.models import ItemStatus, PlanItem
-from btassist.assessments.service import mark_done
+from btassist.assessments.models import PlanItem
 from btassist.assessments.sync import sync_plans
 from btassist.cli import app
 from btassist.common.language import Language
@@ -36,6 +35,7 @@ from btassist.roster.files import parse_roster_text
 from btassist.roster.importer import import_roster
 from btassist.roster.models import Person
 from tests.support.courses import add_course, add_session
+from tests.support.plans import done_on_time
 
 ZONE = ZoneInfo("Europe/Stockholm")
 DAYS = WorkingDays(ZONE)
@@ -77,24 +77,8 @@ async def _outbox(db: Database) -> list[OutboxMessage]:
         )
 
 
-async def _done_on_time(
-    db: Database, until: date, *, except_due: frozenset[date] = frozenset()
-) -> None:
-    """The doctor did everything due up to `until` on its day (apart from `except_due`)."""
-    async with db.session() as session:
-        items = (await session.exec(select(PlanItem).where(col(PlanItem.due) <= until))).all()
-        for item in items:
-            if item.due not in except_due and item.status is ItemStatus.open:
-                await mark_done(
-                    session,
-                    item_id=item.id or 0,
-                    on=item.due,
-                    today=until,
-                    instrument=None,
-                    assessor=None,
-                    by_person_id=None,
-                    now=at(item.due, 15),
-                )
+def _the_16_october_assessment(item: PlanItem) -> bool:
+    return item.due == date(2026, 10, 16)
 
 
 def test_working_days_and_sending_hours() -> None:
@@ -140,21 +124,25 @@ async def test_after_downtime_a_sweep_catches_up_only_on_what_is_still_relevant(
     after = await add_session(db, two, key="after", starts=at(date(2026, 12, 1), 9))
     for target in (during, after):
         await enrol(
-            db, doctor_id=ids["doc"], session_id=target.id or 0, now=at(date(2026, 9, 1), 12)
+            db,
+            doctor_id=ids["doc"],
+            session_id=target.id or 0,
+            now=at(date(2026, 9, 1), 12),
+            zone=ZONE,
         )
     # Up and sweeping every morning until Friday 6 November, the 16 October assessment undone.
     day = date(2026, 9, 1)
     while day <= date(2026, 11, 6):
-        await _done_on_time(db, day - timedelta(days=1), except_due=frozenset({date(2026, 10, 16)}))
+        await done_on_time(db, day - timedelta(days=1), unless=_the_16_october_assessment)
         await sweep(db, now=at(day, 8, 30), zone=ZONE)
         day += timedelta(days=1)
     before = {row.dedupe_key for row in await _outbox(db)}
     # Down for three weeks; back on Monday 30 November at 10:17.
-    await _done_on_time(db, date(2026, 11, 29), except_due=frozenset({date(2026, 10, 16)}))
+    await done_on_time(db, date(2026, 11, 29), unless=_the_16_october_assessment)
     back = await sweep(db, now=at(date(2026, 11, 30), 10, 17), zone=ZONE)
     caught_up = [row for row in await _outbox(db) if row.dedupe_key not in before]
     assert back.day == date(2026, 11, 30)
-    kinds = sorted((row.template, row.person_id) for row in caught_up)
+    kinds = sorted((row.kind, row.person_id) for row in caught_up)
     assert kinds == sorted(
         [
             ("item_due_today", ids["doc"]),  # the psychiatry placement's second assessment
@@ -226,12 +214,12 @@ async def test_pausing_one_kind_or_all_and_resuming(db: Database) -> None:
     assert NoticeKind.bt_start.value not in held
     assert NoticeKind.item_due_soon.value in held
     await sweep(db, now=at(date(2026, 9, 2), 8, 30), zone=ZONE)  # catches up the start notice
-    assert sorted(r.template for r in await _outbox(db) if r.person_id == doctor) == ["bt_start"]
+    assert sorted(r.kind for r in await _outbox(db) if r.person_id == doctor) == ["bt_start"]
     async with db.session() as session:
         await resume(session, person_id=doctor, kind=None, now=now)
         assert await paused_kinds(session, person_id=doctor) == set()
     await sweep(db, now=at(date(2026, 9, 8), 8, 30), zone=ZONE)  # IUP and contract due in 7 days
-    soon = [r for r in await _outbox(db) if r.person_id == doctor and r.template == "item_due_soon"]
+    soon = [r for r in await _outbox(db) if r.person_id == doctor and r.kind == "item_due_soon"]
     assert len(soon) == 2
 
 

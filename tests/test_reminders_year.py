@@ -38,6 +38,7 @@ from btassist.courses.schedule import occurrences
 from btassist.db.engine import Database
 from btassist.outbox.models import OutboxMessage
 from btassist.outbox.notices import NoticeKind
+from btassist.reminders.kinds import REMINDER_KINDS
 from btassist.reminders.pauses import pause, resume
 from btassist.reminders.sweep import sweep
 from btassist.roster.files import PEOPLE_COLUMNS, parse_roster_text
@@ -283,14 +284,14 @@ def year(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Yea
 # --- the oracle -----------------------------------------------------------------------------
 
 Sent = tuple[str, str, str, date, date]  # recipient, kind, subject, date, local day queued
-SWEPT = {kind.value for kind in NoticeKind} - {"session_new", "session_moved"}
+SWEPT = {kind.value for kind in REMINDER_KINDS} - {"session_new", "session_moved"}
 
 
 def sent(year: Year) -> set[Sent]:
     """The swept reminders in the outbox as (recipient, kind, subject, date, day queued)."""
     found = set()
     for row in year.outbox:
-        if row.template not in SWEPT:
+        if row.kind not in SWEPT:
             continue
         kind, rest = row.dedupe_key.split(":", 1)
         person, rest = rest.split(":", 1)
@@ -531,7 +532,7 @@ def test_a_paused_summary_stops_and_resumes(year: Year) -> None:
     hours = {
         row.params["teaching_hours"]
         for row in year.outbox
-        if row.template == "weekly_digest" and row.person_id == year.id("doc.kbg")
+        if row.kind == "weekly_digest" and row.person_id == year.id("doc.kbg")
     }
     assert hours == {4}
 
@@ -544,7 +545,7 @@ def test_new_sessions_are_told_on_the_next_working_morning(year: Year) -> None:
     told = {
         (year.email(row.person_id), row.available_at.astimezone(ZONE))
         for row in year.outbox
-        if row.template == "session_new"
+        if row.kind == "session_new"
     }
     # Imported on Saturday 8 August: told on Monday at 08:30.
     monday = datetime(2026, 8, 10, 8, 30, tzinfo=ZONE)

@@ -88,3 +88,12 @@ def test_driver_qualified_urls_are_accepted_as_given() -> None:
     assert sqlite_path("sqlite:////var/lib/bt.db") == Path("/var/lib/bt.db")
     assert sqlite_path("sqlite:///bt.db") == Path("bt.db")
     assert sqlite_path("postgresql://u@h/d") is None
+
+
+def test_a_start_time_for_the_clock_is_for_local_mode_only() -> None:
+    local = Settings(_env_file=None, clock_start="2026-12-07 08:30")  # type: ignore[call-arg]
+    assert local.clock_start_utc is not None
+    assert local.clock_start_utc.isoformat() == "2026-12-07T07:30:00+00:00"  # CET
+    with pytest.raises(ValidationError, match="local mode only"):
+        Settings(_env_file=None, clock_start="2026-12-07 08:30", APP_ID="real-bot")  # type: ignore[call-arg]
+    assert Settings(_env_file=None).reminder_sweeps  # type: ignore[call-arg]

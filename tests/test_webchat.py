@@ -125,7 +125,23 @@ def texts(activities: list[dict[str, Any]]) -> str:
 
 
 def buttons(activity: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {a["title"]: a for card in cards_of(activity) for a in card.get("actions", [])}
+    """Every button of the activity's cards by title: rows in the body, then card actions."""
+    found: dict[str, dict[str, Any]] = {}
+
+    def walk(element: Any) -> None:
+        if isinstance(element, list):
+            for part in element:
+                walk(part)
+        elif isinstance(element, dict):
+            if element.get("type") == "ActionSet":
+                found.update({a["title"]: a for a in element.get("actions", [])})
+            for key in ("body", "items", "columns"):
+                walk(element.get(key))
+
+    for card in cards_of(activity):
+        walk(card)
+        found.update({a["title"]: a for a in card.get("actions", [])})
+    return found
 
 
 async def test_opening_the_chat_installs_the_bot_and_shows_its_welcome(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -13,20 +13,24 @@ from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from btassist.assessments.store import PolicyStore
+from btassist.assessments.sync import sync_plans
 from btassist.bot.adapter import MAX_BODY_BYTES
 from btassist.bot.runtime import BotRuntime, build_runtime
 from btassist.calendar.http import FEEDS, FeedService, calendar_routes
+from btassist.common.watch import FileWatcher, Watched
 from btassist.courses.importer import ensure_catalogue
 from btassist.db.engine import Database
 from btassist.db.migrate import upgrade
 from btassist.db.types import utcnow
 from btassist.dialogs.turn import FlowContext
 from btassist.faq.store import FaqStore
-from btassist.faq.watch import FaqWatcher
 from btassist.legal.pages import legal_routes
 from btassist.localchat.client import LOCAL_TENANT
 from btassist.observability.health import readiness
 from btassist.observability.metrics import METRICS, Metrics, outbox_backlog
+from btassist.reminders.scheduling import add_reminder_jobs, sweeper
+from btassist.reminders.sweep import SweepResult
 from btassist.settings import Settings
 from btassist.webchat.http import add_local_chat
 
@@ -36,6 +40,11 @@ SETTINGS = web.AppKey("settings", Settings)
 DATABASE = web.AppKey("database", Database)
 RUNTIME = web.AppKey("runtime", BotRuntime)
 FAQ = web.AppKey("faq", FaqStore)
+POLICIES = web.AppKey("policies", PolicyStore)
+WATCHER = web.AppKey("watcher", FileWatcher)
+"""Keeps the FAQ and the region policies current (polling, SIGHUP); `check()` looks now."""
+SWEEP: web.AppKey[Callable[[], Awaitable[SweepResult]]] = web.AppKey("reminder_sweep")
+"""The app's reminder sweep at its clock's time (what the 08:30 timer runs), recorded in metrics."""
 LISTENING_URL = web.AppKey("listening_url", str)
 """Where the app actually listens (``http://host:port``), set by whoever starts it."""
 
@@ -56,8 +65,9 @@ def app_factory(
     """Build the web application; nothing connects until the app starts.
 
     `credentials_factory` (tests only) replaces Entra ID for the bot's outbound tokens;
-    `clock` replaces the wall clock.
+    `clock` replaces the wall clock (so does BTASSIST_CLOCK_START, in local mode).
     """
+    clock = clock or configured_clock(settings)
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     app[SETTINGS] = settings
     app[METRICS] = Metrics()
@@ -80,6 +90,16 @@ def app_factory(
             tenant_id=min(settings.allowed_tenants, default=LOCAL_TENANT),
         )
     return app
+
+
+def configured_clock(settings: Settings) -> Callable[[], datetime] | None:
+    """BTASSIST_CLOCK_START's clock: that moment when the app is made, running on in real time
+    (local mode only, which the settings enforce); None for the wall clock."""
+    start = settings.clock_start_utc
+    if start is None:
+        return None
+    offset = start - utcnow()
+    return lambda: utcnow() + offset
 
 
 def listening_url(host: str, port: int) -> str:
@@ -108,13 +128,19 @@ def _service_context(
             log.warning(LOCAL_MODE_BANNER)
         database = Database(settings.database_url)
         await upgrade(database)
-        now = (clock or utcnow)()
+        now_of = clock or utcnow
+        now = now_of()
+        policies = PolicyStore(settings.policy_dir)
         await ensure_catalogue(database, now=now)
         if demo:
             from btassist.demo import load_demo
 
             await load_demo(
-                database, today=now.astimezone(settings.zone).date(), zone=settings.zone
+                database,
+                today=now.astimezone(settings.zone).date(),
+                zone=settings.zone,
+                now=now,
+                policies=policies.current,
             )
         faq = FaqStore(settings.faq_dir)
         links = public_url(settings, app)
@@ -124,6 +150,7 @@ def _service_context(
             local_mode=settings.local_mode,
             public_url=links,
             faq=faq,
+            policies=policies,
         )
         if clock is not None:
             context = replace(context, clock=clock)
@@ -132,18 +159,34 @@ def _service_context(
         )
         runtime.worker.start()
         app[DATABASE] = database
-        app[FEEDS] = FeedService(
-            database, zone=settings.zone, public_url=links, clock=clock or utcnow
-        )
+        app[FEEDS] = FeedService(database, zone=settings.zone, public_url=links, clock=now_of)
         app[RUNTIME] = runtime
         app[FAQ] = faq
-        faq_watcher = FaqWatcher(faq, interval=settings.faq_reload_interval)
-        faq_watcher.start()
+        app[POLICIES] = policies
+
+        async def plans_follow_policies() -> None:
+            result = await sync_plans(database, policies=policies.current, now=now_of())
+            log.info("plans regenerated after a policy change: %d item(s) changed", result.changed)
+
+        watcher = FileWatcher(
+            [
+                Watched(faq, "FAQ"),
+                Watched(policies, "policies", on_reload=plans_follow_policies),
+            ],
+            interval=settings.faq_reload_interval,
+        )
+        watcher.start()
+        app[WATCHER] = watcher
+        app[SWEEP] = sweeper(
+            database, zone=settings.zone, policies=policies, clock=now_of, metrics=app[METRICS]
+        )
         scheduler = AsyncIOScheduler(timezone=settings.zone)
+        if settings.reminder_sweeps:
+            add_reminder_jobs(scheduler, run_sweep=app[SWEEP], zone=settings.zone)
         scheduler.start()
         yield
-        await faq_watcher.stop()
-        scheduler.shutdown(wait=False)
+        await watcher.stop()
+        scheduler.shutdown(wait=False)  # a sweep under way is cancelled: its transaction undone
         await runtime.worker.stop()
         await runtime.sender.close()
         await runtime.adapter.close()

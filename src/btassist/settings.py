@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from btassist.observability.logs import LogFormat
@@ -51,6 +52,16 @@ class Settings(BaseSettings):
         None,
         description="An editable copy of the region policies (assessments, meetings, reminders); "
         "empty: the shipped ones.",
+    )
+    reminder_sweeps: bool = Field(
+        True,
+        description="Sweep for due reminders in this process: at 08:30 local time on working "
+        "days and once at start. Any number of processes may: each reminder is queued once.",
+    )
+    clock_start: datetime | None = Field(
+        None,
+        description="Local mode only (tests, demos): the service's clock starts at this local "
+        "time ('YYYY-MM-DD HH:MM') and runs on from there; refused with MicrosoftAppId.",
     )
     outbox_interval: float = Field(
         1.0,
@@ -123,6 +134,20 @@ class Settings(BaseSettings):
     def _supported_database(cls, value: str) -> str:
         async_database_url(value)  # raises ValueError for anything we cannot drive
         return value
+
+    @model_validator(mode="after")
+    def _clock_only_locally(self) -> Self:
+        if self.clock_start is not None and self.APP_ID:
+            raise ValueError("clock_start is for local mode only: unset it or MicrosoftAppId")
+        return self
+
+    @property
+    def clock_start_utc(self) -> datetime | None:
+        """`clock_start` as an aware UTC instant (a time without offset is local time)."""
+        start = self.clock_start
+        if start is None:
+            return None
+        return (start if start.tzinfo else start.replace(tzinfo=self.zone)).astimezone(UTC)
 
     @property
     def APP_PASSWORD(self) -> str:

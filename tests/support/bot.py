@@ -91,7 +91,14 @@ async def running_bot(
 def local_settings(db_url: str, **overrides: Any) -> Settings:
     """Settings for a local-mode bot on `db_url`, ignoring the developer's environment."""
     # No periodic look for notices queued behind the app's back: tests that write outbox rows
-    # directly count them undisturbed, and the app's own notices still go out at once.
-    values: dict[str, Any] = {"database_url": db_url, "APP_ID": "", "outbox_interval": 0}
+    # directly count them undisturbed, and the app's own notices still go out at once. No
+    # reminder timer either (its sweep at start would depend on the hour the tests run): tests
+    # of reminders run the app's sweep themselves (`app[SWEEP]`) or turn it on.
+    values: dict[str, Any] = {
+        "database_url": db_url,
+        "APP_ID": "",
+        "outbox_interval": 0,
+        "reminder_sweeps": False,
+    }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -11,6 +11,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -57,3 +58,56 @@ def wait_until_healthy(
             if time.monotonic() > deadline:
                 raise AssertionError("service did not answer /healthz in time") from None
             time.sleep(0.1)
+
+
+@dataclass
+class Service:
+    """A `btassist` process started by `started_services`, its port and its log file."""
+
+    process: subprocess.Popen[str]
+    port: int
+    log: Path
+
+    def output(self) -> str:
+        """Everything the process wrote so far."""
+        return self.log.read_text("utf-8", errors="replace") if self.log.exists() else ""
+
+
+@contextmanager
+def started_services(
+    count: int, args: list[str], *, cwd: Path, env: dict[str, str], timeout: float = 30.0
+) -> Iterator[list[Service]]:
+    """Start `count` processes of `btassist <args> --port <free port>` at once (so they race),
+    wait until each answers /healthz, and stop (or kill) them afterwards. Their output goes to
+    log files (a pipe nobody reads would block a chatty process)."""
+    services: list[Service] = []
+    try:
+        for number in range(count):
+            port = free_port()
+            log = cwd / f"service-{port}-{number}.log"
+            with log.open("w", encoding="utf-8") as sink:
+                process = subprocess.Popen(
+                    [sys.executable, "-m", "btassist", *args, "--port", str(port)],
+                    cwd=cwd,
+                    env={**os.environ, **env},
+                    stdout=sink,
+                    stderr=subprocess.STDOUT,
+                    text=True,
+                )
+            services.append(Service(process, port, log))
+        for service in services:
+            try:
+                wait_until_healthy(service.process, service.port, timeout)
+            except AssertionError as error:
+                raise AssertionError(f"{error}\n{service.output()}") from None
+        yield services
+    finally:
+        for service in services:
+            if service.process.poll() is None:
+                service.process.terminate()
+        for service in services:
+            try:
+                service.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                service.process.kill()
+                service.process.wait()

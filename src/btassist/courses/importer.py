@@ -372,16 +372,19 @@ async def import_sessions(
     zone: ZoneInfo,
     now: datetime,
     dry_run: bool = False,
+    notify: bool = True,
 ) -> CourseImportResult:
     """Upsert sessions by key; a moved session's sequence goes up, a cancelled one's doctors are
-    told. Sessions missing from the file are left as they are."""
+    told. Sessions missing from the file are left as they are. With `notify` (the default)
+    doctors hear of moved sessions and new sessions of courses they need; the demo's own
+    sessions, re-dated at every start, are no news."""
     result = CourseImportResult(kind=CourseFileKind.sessions, dry_run=dry_run)
     async with unit_of_work(database) as uow:
         known = await _known_sessions(uow.session, sessions.rows)
         records, problems = check_sessions(sessions.rows, known, zone)
         result.problems = [FileProblem(sessions.name, p.line, p.message) for p in problems]
         if result.ok:
-            await _upsert_sessions(uow, records, known, result, zone, now)
+            await _upsert_sessions(uow, records, known, result, zone, now, notify=notify)
         if dry_run or not result.ok:
             await uow.session.rollback()
             uow.queued = 0
@@ -590,6 +593,8 @@ async def _upsert_sessions(
     result: CourseImportResult,
     zone: ZoneInfo,
     now: datetime,
+    *,
+    notify: bool,
 ) -> None:
     session = uow.session
     created: list[CourseSession] = []
@@ -644,6 +649,8 @@ async def _upsert_sessions(
         else:
             result.unchanged += 1
     await session.flush()  # new sessions get their ids
+    if not notify:
+        return
     days = WorkingDays(zone)
     result.reminders_queued += await notify_moved(session, moved, now=now, days=days)
     result.reminders_queued += await notify_new(session, created, now=now, days=days)

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 
+from btassist.assessments.policy import RegionPolicies
 from btassist.assessments.sync import sync_plans
 from btassist.db.engine import Database
 from btassist.db.types import utcnow
@@ -37,20 +38,27 @@ def demo_roster(today: date | None = None) -> list[RosterFile]:
 
 
 async def load_demo(
-    database: Database, today: date | None = None, *, zone: ZoneInfo | None = None
+    database: Database,
+    today: date | None = None,
+    *,
+    zone: ZoneInfo | None = None,
+    now: datetime | None = None,
+    policies: RegionPolicies | None = None,
 ) -> list[ImportResult]:
     """Import the demo roster, the course catalogue and demo sessions dated from today, and make
-    the doctors' plans (idempotent: a second load changes nothing on the same day)."""
+    the doctors' plans (idempotent: a second load changes nothing on the same day). `now` is
+    the service's clock (default: the wall clock), `policies` the region policies in use."""
     zone = zone or ZoneInfo("Europe/Stockholm")
-    today = today or datetime.now(zone).date()
+    now = now or utcnow()
+    today = today or now.astimezone(zone).date()
     results = []
     for roster in demo_roster(today):
         result = await import_roster(database, roster)
         if not result.ok:  # people changed since: never a reason not to start
             log.warning("demo %s not loaded: %d problem(s)", roster.kind, len(result.problems))
         results.append(result)
-    await sync_plans(database)
-    await load_demo_courses(database, today=today, zone=zone, now=utcnow())
+    await sync_plans(database, policies=policies, now=now)
+    await load_demo_courses(database, today=today, zone=zone, now=now)
     return results
 
 

@@ -166,7 +166,8 @@ async def load_demo_courses(
     """The bundled catalogue (if the course table is empty), the demo course and the demo
     sessions, dated from today.
 
-    What people did since may make a demo row impossible (more doctors hold seats than the demo
+    Nobody is told of the demo sessions (they are re-dated at every start: no news). What people
+    did since may make a demo row impossible (more doctors hold seats than the demo
     file offers, say): such rows are left out and logged, never a reason not to start.
     """
     await ensure_catalogue(database, now=now)
@@ -174,12 +175,12 @@ async def load_demo_courses(
     demo_course = parse_catalogue(text, name="demo/courses.yaml")
     results = [await import_catalogues(database, [demo_course], now=now)]
     sessions = demo_sessions(today)
-    imported = await import_sessions(database, sessions, zone=zone, now=now)
+    imported = await import_sessions(database, sessions, zone=zone, now=now, notify=False)
     if not imported.ok:
         bad = {problem.line for problem in imported.problems}
         log.warning("demo sessions left out: %d row(s) conflict with data made since", len(bad))
         kept = replace(sessions, rows=[row for row in sessions.rows if row.line not in bad])
-        imported = await import_sessions(database, kept, zone=zone, now=now)
+        imported = await import_sessions(database, kept, zone=zone, now=now, notify=False)
     results.append(imported)
     for result in results:
         if not result.ok:

@@ -13,7 +13,15 @@ from datetime import date, time
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from btassist.common.ids import Id
 from btassist.roster.models import Role
@@ -64,6 +72,12 @@ class Verb(StrEnum):
     broadcast_recall = "broadcast_recall"
     broadcast_ack = "broadcast_ack"
     broadcast_ask_author = "broadcast_ask_author"
+    # Assessments and reminders
+    item_done = "item_done"
+    item_new_date = "item_new_date"
+    item_list = "item_list"
+    pause_reminders = "pause_reminders"
+    resume_reminders = "resume_reminders"
 
 
 class Action(BaseModel):
@@ -262,6 +276,7 @@ ANY = "any"
 
 
 def _blank_is_none(value: Any) -> Any:
+    """An input left empty arrives as "" (a choice set's "no filter" as "any"): not given."""
     return None if isinstance(value, str) and value.strip() in {"", ANY} else value
 
 
@@ -354,6 +369,85 @@ class BroadcastAskAuthor(Action):
     q: Annotated[str, Field(min_length=1, max_length=500)]
 
 
+# Assessments and reminders
+
+
+class ItemCard(StrEnum):
+    """The card an item's buttons sit on: acting on the item redraws that card in place."""
+
+    reminder = "reminder"  # a reminder about the item (due, start of BT, meeting)
+    nudge = "nudge"  # a supervisor's overdue trainees
+    escalation = "escalation"  # a studierektor's items overdue for two weeks
+    plan = "plan"  # the doctor's "bedömningar"
+    trainees = "trainees"  # a supervisor's "mina BT-läkare"
+
+
+MAX_SHOWN = 20
+"""Items one card lists (and its buttons remember, to redraw it)."""
+Shown = Annotated[list[Id], Field(max_length=MAX_SHOWN)]
+Instrument = Annotated[str, Field(max_length=50)]
+ReminderChoice = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[a-z_]+$")]
+"""A reminder kind's name (a NoticeKind value), or "all"."""
+
+
+class _OnItem(BaseModel):
+    """An item of a plan and the card its button sits on (`shown`: what that card lists, to
+    redraw it); without `save` the action asks for a form, with it the form's inputs are in
+    the data."""
+
+    item_id: Id
+    card: ItemCard = ItemCard.reminder
+    shown: Shown = Field(default_factory=list)
+    save: bool = False
+
+
+class ItemDone(Action, _OnItem):
+    """ "Markera som genomförd": the form (date, instrument, assessor), then the record."""
+
+    verb: Literal[Verb.item_done] = Verb.item_done
+    on: date | None = None
+    instrument: Instrument | None = None
+    assessor: str | None = None
+
+    _blank = field_validator("on", "instrument", "assessor", mode="before")(_blank_is_none)
+
+    @field_validator("assessor")
+    @classmethod
+    def _short_assessor(cls, value: str | None) -> str | None:
+        return value.strip()[:200] if value else None
+
+
+class NewItemDate(Action, _OnItem):
+    """ "Nytt datum" (supervisors and coordinators): the date form, then the new date."""
+
+    verb: Literal[Verb.item_new_date] = Verb.item_new_date
+    due: date | None = None
+
+    _blank = field_validator("due", mode="before")(_blank_is_none)
+
+
+class ShowItems(Action):
+    """ "Avbryt" on an item's form: the card it came from, as it stands now."""
+
+    verb: Literal[Verb.item_list] = Verb.item_list
+    card: ItemCard = ItemCard.reminder
+    shown: Shown = Field(default_factory=list)
+
+
+class PauseReminders(Action):
+    """ "Pausa påminnelser": without a kind, which to pause; "all" pauses every kind."""
+
+    verb: Literal[Verb.pause_reminders] = Verb.pause_reminders
+    kind: ReminderChoice | None = None
+
+
+class ResumeReminders(Action):
+    """ "Återuppta påminnelser": without a kind, which to resume; "all" resumes every kind."""
+
+    verb: Literal[Verb.resume_reminders] = Verb.resume_reminders
+    kind: ReminderChoice | None = None
+
+
 AnyAction = Annotated[
     Help
     | Courses
@@ -388,7 +482,13 @@ AnyAction = Annotated[
     | BroadcastCancel
     | BroadcastRecall
     | BroadcastAck
-    | BroadcastAskAuthor,
+    | BroadcastAskAuthor
+    # Assessments and reminders
+    | ItemDone
+    | NewItemDate
+    | ShowItems
+    | PauseReminders
+    | ResumeReminders,
     Field(discriminator="verb"),
 ]
 _ACTIONS: TypeAdapter[AnyAction] = TypeAdapter(AnyAction)

@@ -101,6 +101,15 @@ INTENTS: tuple[IntentSpec, ...] = (
     IntentSpec(a.Participants, ("deltagare", "närvaro", "participants", "attendance")),
     IntentSpec(a.English, ("english", "in english", "engelska", "på engelska")),
     IntentSpec(a.Swedish, ("svenska", "på svenska", "swedish", "in swedish")),
+    # Reminders
+    IntentSpec(
+        a.PauseReminders,
+        ("pausa påminnelser", "pausa", "stoppa påminnelser", "stop reminders", "pause reminders"),
+    ),
+    IntentSpec(
+        a.ResumeReminders,
+        ("återuppta påminnelser", "återuppta", "resume reminders", "start reminders"),
+    ),
 )
 
 CANCEL_WORDS = frozenset({"avbryt", "cancel", "angra", "stopp", "stop", "nej tack", "no thanks"})

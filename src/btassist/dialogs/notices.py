@@ -14,7 +14,7 @@ from typing import Any
 from btassist.courses.notices import SessionNotice
 from btassist.courses.queries import course_and_session
 from btassist.dialogs import actions as a
-from btassist.dialogs import broadcast
+from btassist.dialogs import broadcast, reminders
 from btassist.dialogs.cards import card, execute, open_url, paragraph, submit
 from btassist.dialogs.courses import session_calendar_url, title
 from btassist.dialogs.faq import answered_card, question_card
@@ -92,6 +92,17 @@ RENDERERS: dict[NoticeKind, Renderer] = {
     # Broadcasts
     NoticeKind.broadcast: broadcast.announcement_notice,
     NoticeKind.broadcast_recall: broadcast.recall_notice,
+    # Reminders
+    NoticeKind.item_due_soon: reminders.item_due("reminder.item_due_soon"),
+    NoticeKind.item_due_today: reminders.item_due("reminder.item_due_today"),
+    NoticeKind.weekly_digest: reminders.weekly_digest,
+    NoticeKind.session_tomorrow: reminders.session_tomorrow,
+    NoticeKind.session_moved: reminders.session_moved,
+    NoticeKind.session_new: reminders.session_new,
+    NoticeKind.bt_start: reminders.bt_start,
+    NoticeKind.meeting_proposal: reminders.meeting_proposal,
+    NoticeKind.supervisor_overdue: reminders.overdue(a.ItemCard.nudge),
+    NoticeKind.studierektor_overdue: reminders.overdue(a.ItemCard.escalation),
 }
 
 SAME_FOR_EVERYONE: frozenset[NoticeKind] = frozenset(

@@ -1,4 +1,4 @@
-"""Read-only views from the roster: my BT and placements, my trainees, my contacts."""
+"""Read-only views from the roster: my BT and placements, my contacts."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from btassist.common.language import Language
 from btassist.dialogs.cards import Element, bullet_list, card, heading, paragraph
 from btassist.dialogs.turn import FlowContext, Reply
 from btassist.i18n.catalogue import t
-from btassist.roster.contacts import Contact, bt_overview, contacts_for, supervised_by
+from btassist.roster.contacts import Contact, bt_overview, contacts_for
 from btassist.roster.identity import Actor
 
 
@@ -48,33 +48,6 @@ async def placements_section(ctx: FlowContext, actor: Actor) -> list[Element] | 
     if items:
         body.append(bullet_list(items))
     return body
-
-
-async def my_trainees(ctx: FlowContext, actor: Actor, action: object) -> list[Reply]:
-    """The BT doctors a supervisor is huvudhandledare or current handledare for."""
-    lang = actor.language
-    trainees = await supervised_by(ctx.database, actor.person_id, ctx.today())
-    if not trainees:
-        return [Reply(text=t("trainees.none", lang))]
-    lines = []
-    for trainee in trainees:
-        relation = t(
-            "role.main_supervisor" if trainee.is_main_supervisor else "role.supervisor", lang
-        )
-        placement = (
-            t(
-                "trainees.current_placement",
-                lang,
-                kind=t(f"placement.{trainee.current.kind}", lang),
-                unit=trainee.current.unit,
-            )
-            if trainee.current
-            else ""
-        )
-        lines.append(
-            t("trainees.line", lang, name=trainee.name, relation=relation, placement=placement)
-        )
-    return [Reply(card=card([heading(t("trainees.title", lang)), bullet_list(lines)]))]
 
 
 async def my_contacts_of(ctx: FlowContext, actor: Actor) -> list[Contact]:

@@ -15,14 +15,23 @@ from btassist.common.language import Language
 from btassist.conversations import usecases as conversations
 from btassist.conversations.state import Waiting
 from btassist.dialogs import actions as a
-from btassist.dialogs import broadcast, calendar, confirm, courses, faq, overview, participants
+from btassist.dialogs import (
+    assessments,
+    broadcast,
+    calendar,
+    confirm,
+    courses,
+    faq,
+    overview,
+    participants,
+    reminders,
+)
 from btassist.dialogs.intents import CANCEL_WORDS, YES_WORDS, says, understand
 from btassist.dialogs.menu import menu_card, menu_reply
 from btassist.dialogs.turn import FlowContext, Message, Reply
 from btassist.faq.usecases import REPLY_FLOW
 from btassist.i18n.catalogue import t
 from btassist.roster.identity import Actor, switch_language
-from btassist.roster.models import Role
 
 log = logging.getLogger(__name__)
 
@@ -48,22 +57,6 @@ async def _switch(ctx: FlowContext, actor: Actor, language: Language) -> list[Re
     return [Reply(text=t("language.switched", language)), menu_reply(now)]
 
 
-async def _not_yet(ctx: FlowContext, actor: Actor, action: a.Action) -> list[Reply]:
-    """An honest answer for menu entries whose feature has not shipped yet, naming who to ask."""
-    lang = actor.language
-    feature = t(f"menu.{action.verb.value}", lang)
-    contacts = [
-        c
-        for c in await overview.my_contacts_of(ctx, actor)
-        if c.capacity in {Role.coordinator.value, Role.studierektor.value}
-        and c.email != actor.email
-    ]
-    if not contacts:
-        return [Reply(text=t("feature.unavailable_no_contacts", lang, feature=feature))]
-    names = ", ".join(f"{c.name} ({c.email})" for c in contacts)
-    return [Reply(text=t("feature.unavailable", lang, feature=feature, contacts=names))]
-
-
 HANDLERS: dict[type[a.Action], Handler] = {
     a.Help: _help,
     a.Courses: courses.list_courses,
@@ -77,9 +70,9 @@ HANDLERS: dict[type[a.Action], Handler] = {
     a.SaveAttendance: participants.save_attendance,
     a.Calendar: calendar.show_calendar,
     a.NewCalendarLink: calendar.new_calendar_link,
-    a.Assessments: _not_yet,
+    a.Assessments: assessments.show_plan,
     a.Ask: overview.my_contacts,
-    a.MyTrainees: overview.my_trainees,
+    a.MyTrainees: assessments.show_trainees,
     a.Broadcast: broadcast.start,
     a.Reports: faq.reports,
     a.FaqTopic: faq.show_topic,
@@ -97,6 +90,12 @@ HANDLERS: dict[type[a.Action], Handler] = {
     a.BroadcastRecall: broadcast.recall,
     a.BroadcastAck: broadcast.acknowledge,
     a.BroadcastAskAuthor: broadcast.ask_author,
+    # Assessments and reminders
+    a.ItemDone: assessments.mark_item_done,
+    a.NewItemDate: assessments.new_item_date,
+    a.ShowItems: assessments.show_items,
+    a.PauseReminders: reminders.pause_reminders,
+    a.ResumeReminders: reminders.resume_reminders,
 }
 
 # The flows whose steps wait for typed text (conversation state), by flow name, and what

@@ -8,6 +8,9 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from btassist.assessments.policy import RegionPolicies
+from btassist.assessments.store import PolicyStore
+from btassist.assessments.sync import shipped_policies
 from btassist.db.engine import Database
 from btassist.faq.store import FaqStore
 
@@ -48,6 +51,7 @@ class FlowContext:
     clock: Callable[[], datetime] = _utcnow
     public_url: str = "http://127.0.0.1:3978"
     faq: FaqStore | None = None  # the FAQ knowledge base; None: unmatched text is not understood
+    policies: PolicyStore | None = None  # the region policies in use; None: the shipped ones
 
     def today(self) -> date:
         """Today's date in the service's local time zone."""
@@ -56,6 +60,10 @@ class FlowContext:
     def now(self) -> datetime:
         """The current instant (UTC), from the injected clock."""
         return self.clock()
+
+    def region_policies(self) -> RegionPolicies:
+        """The region policies plans and reminders follow now."""
+        return self.policies.current if self.policies is not None else shipped_policies()
 
     def url(self, path: str) -> str:
         """An absolute URL on this service for `path` (which starts with "/")."""

@@ -19,6 +19,7 @@ from btassist.legal.retention import RULES
 PRIVACY_ITEMS = (
     "person",
     "programme",
+    "plan",
     "courses",
     "teams",
     "calendar",
@@ -48,6 +49,8 @@ DESCRIBED_TABLES = {
     "broadcast": "announcements",
     "broadcast_recipient": "announcements",
     "broadcast_event": "announcements",
+    "plan_item": "plan",
+    "reminder_pause": "plan",
 }
 NO_PERSONAL_DATA = frozenset(
     {

@@ -32,7 +32,7 @@ from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, bindparam, or_, update
+from sqlalchemy import and_, bindparam, func, or_, update
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -52,9 +52,12 @@ from btassist.courses.models import (
 )
 from btassist.courses.schedule import occurrences
 from btassist.db.engine import Database
+from btassist.outbox.models import OutboxMessage
 from btassist.outbox.notices import NoticeKind, Params
-from btassist.outbox.queue import already_queued, enqueue_many
+from btassist.outbox.queue import already_queued
+from btassist.outbox.unit_of_work import unit_of_work
 from btassist.reminders.kinds import (
+    REMINDER_KINDS,
     BTStart,
     DigestSession,
     ItemDue,
@@ -70,6 +73,7 @@ from btassist.reminders.sql import wide_select
 from btassist.roster.models import BTProgramme, Person, PersonRole, Placement, Role
 
 SWEEP_LOCK_KEY = 0x6274_7377
+REMINDER_VALUES = [kind.value for kind in REMINDER_KINDS]
 MEETING_KINDS = frozenset({ItemKind.end_meeting})
 START_KINDS = (ItemKind.iup, ItemKind.supervision_contract)
 
@@ -134,11 +138,13 @@ class SweepPlan:
 
 @dataclass(frozen=True)
 class SweepResult:
-    """What a sweep did: the day it swept (None outside sending hours) and the notices it
-    offered the outbox by kind (those queued before are ignored there)."""
+    """What a sweep did: the day it swept (None outside sending hours), the notices it offered
+    the outbox by kind, and how many of them were new there (those queued before, by an earlier
+    sweep or another process, are ignored)."""
 
     day: date | None
     offered: dict[NoticeKind, int]
+    queued: int = 0
 
     @property
     def total(self) -> int:
@@ -171,17 +177,34 @@ async def sweep(
     day = days.sending_day(now)
     if day is None:
         return SweepResult(day=None, offered={})
-    async with database.session() as session:
+    async with unit_of_work(database) as uow:
+        session = uow.session
         await transaction_lock(session, SWEEP_LOCK_KEY)
         plan = await plan_sweep(
             session, day=day, days=days, policies=policies or shipped_policies(), rules=rules
         )
-        await enqueue_many(session, [n.queued(now) for n in plan.notices])
+        last = await _last_outbox_id(session)
+        await uow.notify_many([n.queued(now) for n in plan.notices])
+        queued = await _written_since(session, last)
         await _mark(session, plan)
     offered: dict[NoticeKind, int] = defaultdict(int)
     for notice in plan.notices:
         offered[notice.kind] += 1
-    return SweepResult(day=day, offered=dict(offered))
+    return SweepResult(day=day, offered=dict(offered), queued=queued)
+
+
+async def _last_outbox_id(session: AsyncSession) -> int:
+    """The newest outbox row's id (0 for none): rows after it are this sweep's."""
+    found = (await session.exec(select(func.max(OutboxMessage.id)))).first()
+    return int(found or 0)
+
+
+async def _written_since(session: AsyncSession, last: int) -> int:
+    """Reminders written after outbox row `last` (sweeps take turns, so: by this sweep)."""
+    query = select(func.count()).where(
+        col(OutboxMessage.id) > last, col(OutboxMessage.kind).in_(REMINDER_VALUES)
+    )
+    return int((await session.exec(query)).one())
 
 
 async def preview(

@@ -32,11 +32,16 @@ class PlacementLine:
 
 @dataclass(frozen=True)
 class Trainee:
-    """A BT doctor a supervisor is responsible for, and how."""
+    """A BT doctor a supervisor is responsible for, how, and the doctor's current placement."""
 
-    name: str
+    doctor: Person
     is_main_supervisor: bool
     current: Placement | None
+
+    @property
+    def name(self) -> str:
+        """The doctor's name."""
+        return self.doctor.name
 
 
 async def programme_of(session: AsyncSession, doctor_id: int) -> BTProgramme | None:
@@ -124,12 +129,13 @@ async def trainees_of(session: AsyncSession, supervisor_id: int, today: date) ->
                 col(current.supervisor_id) == supervisor_id,
             ),
         )
-        .order_by(Person.name)
+        .order_by(Person.name, col(Person.id))
     )
-    return [
-        Trainee(name=person.name, is_main_supervisor=main == supervisor_id, current=placement)
-        for person, main, placement in rows
-    ]
+    found: dict[int | None, Trainee] = {}
+    for person, main, placement in rows:  # overlapping placements: one line per doctor
+        if person.id not in found or (placement and placement.supervisor_id == supervisor_id):
+            found[person.id] = Trainee(person, main == supervisor_id, placement)
+    return list(found.values())
 
 
 @dataclass(frozen=True)
@@ -154,9 +160,3 @@ async def contacts_for(database: Database, person_id: int, today: date) -> list[
     async with database.session(write_lock=False) as session:
         person = await session.get(Person, person_id)
         return [] if person is None else await contacts_of(session, person, today)
-
-
-async def supervised_by(database: Database, supervisor_id: int, today: date) -> list[Trainee]:
-    """`trainees_of` in a read-only transaction of its own."""
-    async with database.session(write_lock=False) as session:
-        return await trainees_of(session, supervisor_id, today)
