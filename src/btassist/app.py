@@ -27,6 +27,7 @@ from btassist.legal.pages import legal_routes
 from btassist.localchat.client import LOCAL_TENANT
 from btassist.observability.health import readiness
 from btassist.observability.metrics import METRICS, Metrics, outbox_backlog
+from btassist.privacy.http import EXPORTS, ExportDownloads, privacy_routes
 from btassist.settings import Settings
 from btassist.webchat.http import add_local_chat
 
@@ -72,6 +73,7 @@ def app_factory(
     app.router.add_routes(
         legal_routes(organisation=settings.organisation, contact=settings.privacy_contact)
     )
+    app.router.add_routes(privacy_routes())
     if settings.local_mode:  # unauthenticated by nature: never with a Bot Framework app id
         add_local_chat(
             app,
@@ -134,6 +136,7 @@ def _service_context(
             database, zone=settings.zone, public_url=links, clock=clock or utcnow
         )
         app[RUNTIME] = runtime
+        app[EXPORTS] = ExportDownloads(database, clock=clock or utcnow)
         app[FAQ] = faq
         faq_watcher = FaqWatcher(faq, interval=settings.faq_reload_interval)
         faq_watcher.start()
@@ -143,6 +146,8 @@ def _service_context(
         await faq_watcher.stop()
         scheduler.shutdown(wait=False)
         await runtime.worker.stop()
+        if runtime.installer is not None:
+            await runtime.installer.close()
         await runtime.adapter.close()
         await database.dispose()
 

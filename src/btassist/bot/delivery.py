@@ -27,6 +27,7 @@ from btassist.dialogs.turn import FlowContext
 from btassist.outbox.models import OutboxMessage, OutboxStatus
 from btassist.outbox.notices import parse_notice
 from btassist.outbox.queue import LEASE, claim, finish, release, renew
+from btassist.reach.install import ProactiveInstaller, ensure_reachable
 from btassist.roster.identity import actor_by_id
 
 log = logging.getLogger(__name__)
@@ -55,15 +56,18 @@ class OutboxWorker:
         sender: ProactiveSender,
         concurrency: int = 32,
         interval: float = 1.0,
+        installer: ProactiveInstaller | None = None,
     ) -> None:
         """`interval`: seconds between looks for notices queued by other processes (this
-        process's own use cases wake the worker at once); 0 looks only when woken."""
+        process's own use cases wake the worker at once); 0 looks only when woken.
+        `installer` (proactive installation on): recipients without a chat get the app first."""
         if concurrency < 1:
             raise ValueError(f"concurrency must be >= 1, got {concurrency}")
         self.context = context
         self.sender = sender
         self.concurrency = concurrency
         self.interval = interval
+        self.installer = installer
         self.name = worker_name()
         self._database: Database = context.database
         self._wake = asyncio.Event()
@@ -222,6 +226,10 @@ class OutboxWorker:
         if not replies:
             return OutboxStatus.failed, "nothing to say any more", False
         outcome = await self.sender.send_to_person(actor.person_id, replies)
+        if outcome.status is SendStatus.NO_REFERENCE and await ensure_reachable(
+            self._database, [actor.person_id], installer=self.installer
+        ):  # proactive installation opened their chat just now
+            outcome = await self.sender.send_to_person(actor.person_id, replies)
         status = {
             SendStatus.DELIVERED: OutboxStatus.sent,
             SendStatus.NO_REFERENCE: OutboxStatus.no_reference,

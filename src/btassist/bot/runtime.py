@@ -11,8 +11,10 @@ from aiohttp import web
 from btassist.bot.adapter import BTAdapter
 from btassist.bot.delivery import OutboxWorker
 from btassist.bot.handler import BTAssistBot, apologise
+from btassist.bot.opener import proactive_installer
 from btassist.bot.proactive import ProactiveSender
 from btassist.dialogs.turn import FlowContext
+from btassist.reach.install import ProactiveInstaller, installation_problems
 from btassist.settings import Settings
 
 log = logging.getLogger("btassist.bot")
@@ -26,6 +28,8 @@ class BotRuntime:
     bot: BTAssistBot
     sender: ProactiveSender
     worker: OutboxWorker
+    installer: ProactiveInstaller | None = None
+    """Proactive installation through Graph (BTASSIST_PROACTIVE_INSTALL); None when off."""
 
     async def handle(self, request: web.Request) -> web.Response:
         """Process one POST /api/messages."""
@@ -41,10 +45,20 @@ def build_runtime(
     sender = ProactiveSender(
         adapter, app_id=settings.APP_ID, database=context.database, send_rate=settings.send_rate
     )
+    installer = proactive_installer(settings, database=context.database, adapter=adapter)
+    if settings.proactive_install and installer is None:
+        log.error("proactive installation is off: %s", "; ".join(installation_problems(settings)))
     worker = OutboxWorker(
         context=context,
         sender=sender,
         concurrency=settings.send_concurrency,
         interval=settings.outbox_interval,
+        installer=installer,
     )
-    return BotRuntime(adapter=adapter, bot=BTAssistBot(context), sender=sender, worker=worker)
+    return BotRuntime(
+        adapter=adapter,
+        bot=BTAssistBot(context),
+        sender=sender,
+        worker=worker,
+        installer=installer,
+    )

@@ -54,6 +54,10 @@ class Verb(StrEnum):
     swedish = "swedish"
     confirm = "confirm"
     cancel = "cancel"
+    # Reach and privacy (issues 16 and 13)
+    unreachable = "unreachable"
+    my_data = "my_data"
+    erase_my_data = "erase_my_data"
 
 
 class Action(BaseModel):
@@ -240,6 +244,27 @@ class Cancel(Action):
     verb: Literal[Verb.cancel] = Verb.cancel
 
 
+# Reach and privacy (issues 16 and 13)
+class WhoIsUnreachable(Action):
+    """ "Vilka når du inte?": who in the coordinator's region the bot cannot message, and why."""
+
+    roles = COORDINATORS
+    verb: Literal[Verb.unreachable] = Verb.unreachable
+
+
+class MyData(Action):
+    """ "Mina uppgifter": a one-time link to everything stored about the person."""
+
+    verb: Literal[Verb.my_data] = Verb.my_data
+
+
+class EraseMyData(Action):
+    """ "Radera mina uppgifter": erase the person's data (asked to confirm first)."""
+
+    verb: Literal[Verb.erase_my_data] = Verb.erase_my_data
+    confirmed: bool = False
+
+
 AnyAction = Annotated[
     Help
     | Courses
@@ -265,7 +290,11 @@ AnyAction = Annotated[
     | English
     | Swedish
     | Confirm
-    | Cancel,
+    | Cancel
+    # Reach and privacy (issues 16 and 13)
+    | WhoIsUnreachable
+    | MyData
+    | EraseMyData,
     Field(discriminator="verb"),
 ]
 _ACTIONS: TypeAdapter[AnyAction] = TypeAdapter(AnyAction)

@@ -15,7 +15,7 @@ from btassist.common.language import Language
 from btassist.conversations import usecases as conversations
 from btassist.conversations.state import Waiting
 from btassist.dialogs import actions as a
-from btassist.dialogs import calendar, confirm, courses, faq, overview, participants
+from btassist.dialogs import calendar, confirm, courses, faq, overview, participants, privacy, reach
 from btassist.dialogs.intents import CANCEL_WORDS, YES_WORDS, says, understand
 from btassist.dialogs.menu import menu_card, menu_reply
 from btassist.dialogs.turn import FlowContext, Message, Reply
@@ -88,6 +88,10 @@ HANDLERS: dict[type[a.Action], Handler] = {
     a.FaqReply: faq.start_reply,
     a.English: _english,
     a.Swedish: _swedish,
+    # Reach and privacy (issues 16 and 13)
+    a.WhoIsUnreachable: reach.who_is_unreachable,
+    a.MyData: privacy.my_data,
+    a.EraseMyData: privacy.erase_my_data,
 }
 
 # The flows whose steps wait for typed text (conversation state), by flow name, and what
