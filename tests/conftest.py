@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -21,6 +22,7 @@ from tests.support.databases import (
     migrated_sqlite_template,
     run_sync,
 )
+from tests.support.logscan import TYPED, RunLog, leaks, roster_words
 
 POSTGRES_BASE_URL = os.environ.get("BTASSIST_TEST_POSTGRES_URL", "")
 BACKENDS = [
@@ -89,6 +91,29 @@ def cards_teams_will_render() -> Iterator[None]:
         report = SENT_CARDS.report()
         if report:
             pytest.fail(f"cards Teams would not render as sent:\n\n{report}", pytrace=False)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def logs_without_personal_data() -> Iterator[None]:
+    """After the last test: no log record of the whole run holds a roster name or e-mail
+    address, or a text a test typed to the bot (tests/support/logscan.py).
+
+    Records are kept from INFO up, the level `btassist serve` logs at.
+    """
+    root = logging.getLogger()
+    run_log, level = RunLog(), root.level
+    root.addHandler(run_log)
+    root.setLevel(min(level, logging.INFO) if level else logging.INFO)
+    yield
+    root.removeHandler(run_log)
+    root.setLevel(level)
+    found = leaks(run_log.records, roster_words() | TYPED)
+    if found:
+        shown = "\n".join(found[:20])
+        pytest.fail(
+            f"{len(found)} log records hold personal data or message text:\n\n{shown}",
+            pytrace=False,
+        )
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from btassist.faq.models import FaqEvent, FaqEventKind, ForwardedQuestion
 from btassist.legal.pages import DESCRIBED_TABLES, NO_PERSONAL_DATA, PRIVACY_ITEMS
 from btassist.legal.retention import RULES, sweep
 from btassist.outbox.models import OutboxMessage, OutboxStatus
+from btassist.privacy.models import ExportLink
 from btassist.roster.models import Person
 from btassist.teamsapp.package import build_package
 from tests.support.bot import RunningBot, local_settings, running_bot
@@ -130,6 +131,7 @@ async def test_the_sweep_deletes_what_the_page_says_and_nothing_younger(db: Data
                 )
             )
             session.add(FaqEvent(kind=FaqEventKind.unanswered, language=Language.sv, created_at=at))
+            session.add(ExportLink(person_id=pid, token_hash=suffix, created_at=at, expires_at=at))
         long_ago = NOW - timedelta(days=400)  # but still in use: kept
         session.add_all(
             [
@@ -154,7 +156,9 @@ async def test_the_sweep_deletes_what_the_page_says_and_nothing_younger(db: Data
         chats = (await session.exec(select(ConversationRef.conversation_id))).all()
         questions = (await session.exec(select(ForwardedQuestion.id))).all()
         events = (await session.exec(select(FaqEvent.id))).all()
+        links = (await session.exec(select(ExportLink.token_hash))).all()
     assert sorted(outbox) == ["new", "waiting"]  # a message still waiting is never dropped
     assert sorted(tokens) == ["live", "new"]
     assert sorted(chats) == ["live", "new"]
     assert len(questions) == len(events) == 1
+    assert links == ["new"]

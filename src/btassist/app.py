@@ -29,6 +29,7 @@ from btassist.legal.pages import legal_routes
 from btassist.localchat.client import LOCAL_TENANT
 from btassist.observability.health import readiness
 from btassist.observability.metrics import METRICS, Metrics, outbox_backlog
+from btassist.privacy.http import EXPORTS, ExportDownloads, privacy_routes
 from btassist.reminders.scheduling import add_reminder_jobs, sweeper
 from btassist.reminders.sweep import SweepResult
 from btassist.settings import Settings
@@ -82,6 +83,7 @@ def app_factory(
     app.router.add_routes(
         legal_routes(organisation=settings.organisation, contact=settings.privacy_contact)
     )
+    app.router.add_routes(privacy_routes())
     if settings.local_mode:  # unauthenticated by nature: never with a Bot Framework app id
         add_local_chat(
             app,
@@ -161,6 +163,7 @@ def _service_context(
         app[DATABASE] = database
         app[FEEDS] = FeedService(database, zone=settings.zone, public_url=links, clock=now_of)
         app[RUNTIME] = runtime
+        app[EXPORTS] = ExportDownloads(database, clock=clock or utcnow)
         app[FAQ] = faq
         app[POLICIES] = policies
 
@@ -189,6 +192,8 @@ def _service_context(
         scheduler.shutdown(wait=False)  # a sweep under way is cancelled: its transaction undone
         await runtime.worker.stop()
         await runtime.sender.close()
+        if runtime.installer is not None:
+            await runtime.installer.close()
         await runtime.adapter.close()
         await database.dispose()
 

@@ -96,6 +96,27 @@ class Settings(BaseSettings):
     privacy_contact: str = Field(
         "", description="Where people ask about their data (e-mail or web address), on /privacy."
     )
+    # Reach: proactive installation through Microsoft Graph (docs/deploy.md, section 11)
+    proactive_install: bool = Field(
+        False,
+        description="Install the Teams app through Microsoft Graph for people the bot cannot "
+        "reach yet, before reminders and broadcasts and on `btassist reach install`.",
+    )
+    teams_app_id: str = Field(
+        "",
+        description="The Teams app's id in the organisation's app catalogue (Graph teamsApp id).",
+    )
+    graph_url: str = Field(
+        "https://graph.microsoft.com/v1.0", description="Microsoft Graph's base URL."
+    )
+    login_url: str = Field(
+        "https://login.microsoftonline.com",
+        description="Entra ID's login base URL, where the Graph token is requested.",
+    )
+    teams_service_url: str = Field(
+        "https://smba.trafficmanager.net/teams/",
+        description="The Bot Connector service URL used to open a chat nobody has started yet.",
+    )
 
     APP_ID: str = Field("", validation_alias=AliasChoices("MicrosoftAppId", "APP_ID"))
     app_password: SecretStr = Field(

@@ -19,6 +19,7 @@ from btassist.roster.importer import import_roster
 from btassist.settings import Settings
 from tests.support.cards import record_invoke_cards
 from tests.support.connector import FakeConnector
+from tests.support.logscan import record_typed_texts
 
 # The demo roster's people as Teams users (see src/btassist/demo/roster/people.csv).
 AMIR = ChatUser(
@@ -80,6 +81,7 @@ async def running_bot(
     demo = demo and not roster_only
     app = app_factory(settings, demo=demo, credentials_factory=credentials_factory, clock=clock)
     app.middlewares.append(record_invoke_cards)
+    app.middlewares.append(record_typed_texts)  # for the session's log check
     async with serving(app) as url, aiohttp.ClientSession() as http:
         if roster_only:
             for roster in demo_roster():

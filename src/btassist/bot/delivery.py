@@ -50,6 +50,7 @@ from btassist.outbox.models import OutboxMessage, OutboxStatus
 from btassist.outbox.notices import Notice, NoticeKind, parse_notice
 from btassist.outbox.outcomes import Finished, record
 from btassist.outbox.queue import LEASE, claim, release, renew
+from btassist.reach.install import ProactiveInstaller, ensure_reachable
 
 log = logging.getLogger(__name__)
 
@@ -99,10 +100,12 @@ class OutboxWorker:
         concurrency: int = 32,
         interval: float = 1.0,
         lease: timedelta = LEASE,
+        installer: ProactiveInstaller | None = None,
     ) -> None:
         """`interval`: seconds between looks for notices queued by other processes (this
         process's own use cases wake the worker at once); 0 looks only when woken. `lease`: how
-        long a claim lasts unless renewed (renewed every third of it)."""
+        long a claim lasts unless renewed (renewed every third of it). `installer` (proactive
+        installation on): recipients without a chat get the app first."""
         if concurrency < 1:
             raise ValueError(f"concurrency must be >= 1, got {concurrency}")
         self.context = context
@@ -110,6 +113,7 @@ class OutboxWorker:
         self.concurrency = concurrency
         self.interval = interval
         self.lease = lease
+        self.installer = installer
         self.name = worker_name()
         self._database: Database = context.database
         self._wake = asyncio.Event()
@@ -260,6 +264,12 @@ class OutboxWorker:
         if not batch:
             return []
         people = await reachable(self._database, [m.person_id for m in batch])
+        if self.installer is not None:  # proactive installation: open the missing chats first
+            missing = [pid for pid, person in people.items() if person.reference is None]
+            if missing and await ensure_reachable(
+                self._database, missing, installer=self.installer
+            ):
+                people.update(await reachable(self._database, missing))
         recalls = await recall_targets(
             self._database,
             [

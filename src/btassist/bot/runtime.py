@@ -12,10 +12,12 @@ from aiohttp import web
 from btassist.bot.adapter import BTAdapter
 from btassist.bot.delivery import OutboxWorker
 from btassist.bot.handler import BTAssistBot, apologise
+from btassist.bot.opener import proactive_installer
 from btassist.bot.proactive import ProactiveSender
 from btassist.bot.rate_limit import SharedBudget
 from btassist.dialogs.turn import FlowContext
 from btassist.observability.metrics import Metrics
+from btassist.reach.install import ProactiveInstaller, installation_problems
 from btassist.settings import Settings
 from btassist.throttle.budget import take
 
@@ -30,6 +32,8 @@ class BotRuntime:
     bot: BTAssistBot
     sender: ProactiveSender
     worker: OutboxWorker
+    installer: ProactiveInstaller | None = None
+    """Proactive installation through Graph (BTASSIST_PROACTIVE_INSTALL); None when off."""
 
     async def handle(self, request: web.Request) -> web.Response:
         """Process one POST /api/messages."""
@@ -69,11 +73,21 @@ def build_runtime(
         budget=shared,
         metrics=metrics,
     )
+    installer = proactive_installer(settings, database=context.database, adapter=adapter)
+    if settings.proactive_install and installer is None:
+        log.error("proactive installation is off: %s", "; ".join(installation_problems(settings)))
     worker = OutboxWorker(
         context=context,
         sender=sender,
         concurrency=settings.send_concurrency,
         interval=settings.outbox_interval,
         lease=timedelta(seconds=settings.outbox_lease),
+        installer=installer,
     )
-    return BotRuntime(adapter=adapter, bot=BTAssistBot(context), sender=sender, worker=worker)
+    return BotRuntime(
+        adapter=adapter,
+        bot=BTAssistBot(context),
+        sender=sender,
+        worker=worker,
+        installer=installer,
+    )

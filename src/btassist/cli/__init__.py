@@ -9,6 +9,8 @@ from btassist.cli.broadcast import broadcast_app
 from btassist.cli.courses import courses_app
 from btassist.cli.database import db_app
 from btassist.cli.faq import faq_app
+from btassist.cli.privacy import privacy_app
+from btassist.cli.reach import reach_app
 from btassist.cli.reminders import reminders_app
 from btassist.cli.roster import roster_app
 from btassist.cli.server import chat, serve, teams_package
@@ -28,3 +30,6 @@ app.add_typer(faq_app, name="faq")
 app.add_typer(assessments_app, name="assessments")
 app.add_typer(reminders_app, name="reminders")
 app.add_typer(broadcast_app, name="broadcast")  # Broadcasts
+# Reach and privacy (issues 16 and 13)
+app.add_typer(reach_app, name="reach")
+app.add_typer(privacy_app, name="privacy")

@@ -39,8 +39,8 @@ def serve(
     from aiohttp import web
 
     from btassist.app import LISTENING_URL, app_factory, listening_url
-    from btassist.calendar.http import FeedAccessLogger
     from btassist.observability.logs import configure_logging
+    from btassist.privacy.http import PrivateLinksAccessLogger
 
     settings = load_settings()
     if settings.local_mode and not is_loopback(host) and not allow_unauthenticated:
@@ -73,7 +73,7 @@ def serve(
         host=host,
         port=port,
         print=out.print,
-        access_log_class=FeedAccessLogger,  # personal feed links are secrets: kept out of logs
+        access_log_class=PrivateLinksAccessLogger,  # feed and export links are secrets: not logged
     )
 
 

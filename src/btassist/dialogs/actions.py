@@ -78,6 +78,10 @@ class Verb(StrEnum):
     item_list = "item_list"
     pause_reminders = "pause_reminders"
     resume_reminders = "resume_reminders"
+    # Reach and privacy (issues 16 and 13)
+    unreachable = "unreachable"
+    my_data = "my_data"
+    erase_my_data = "erase_my_data"
 
 
 class Action(BaseModel):
@@ -448,6 +452,27 @@ class ResumeReminders(Action):
     kind: ReminderChoice | None = None
 
 
+# Reach and privacy (issues 16 and 13)
+class WhoIsUnreachable(Action):
+    """ "Vilka når du inte?": who in the coordinator's region the bot cannot message, and why."""
+
+    roles = COORDINATORS
+    verb: Literal[Verb.unreachable] = Verb.unreachable
+
+
+class MyData(Action):
+    """ "Mina uppgifter": a one-time link to everything stored about the person."""
+
+    verb: Literal[Verb.my_data] = Verb.my_data
+
+
+class EraseMyData(Action):
+    """ "Radera mina uppgifter": erase the person's data (asked to confirm first)."""
+
+    verb: Literal[Verb.erase_my_data] = Verb.erase_my_data
+    confirmed: bool = False
+
+
 AnyAction = Annotated[
     Help
     | Courses
@@ -488,7 +513,11 @@ AnyAction = Annotated[
     | NewItemDate
     | ShowItems
     | PauseReminders
-    | ResumeReminders,
+    | ResumeReminders
+    # Reach and privacy (issues 16 and 13)
+    | WhoIsUnreachable
+    | MyData
+    | EraseMyData,
     Field(discriminator="verb"),
 ]
 _ACTIONS: TypeAdapter[AnyAction] = TypeAdapter(AnyAction)

@@ -110,6 +110,45 @@ INTENTS: tuple[IntentSpec, ...] = (
         a.ResumeReminders,
         ("återuppta påminnelser", "återuppta", "resume reminders", "start reminders"),
     ),
+    # Reach and privacy (issues 16 and 13)
+    IntentSpec(
+        a.WhoIsUnreachable,
+        (
+            "vilka når du inte",
+            "vem når du inte",
+            "vilka kan du inte nå",
+            "vilka når inte boten",
+            "who can't you reach",
+            "who cannot you reach",
+            "who can you not reach",
+            "unreachable",
+        ),
+    ),
+    IntentSpec(
+        a.MyData,
+        (
+            "mina uppgifter",
+            "mina personuppgifter",
+            "vad vet du om mig",
+            "exportera mina uppgifter",
+            "my data",
+            "my personal data",
+            "export my data",
+            "what do you know about me",
+        ),
+    ),
+    IntentSpec(
+        a.EraseMyData,
+        (
+            "radera mina uppgifter",
+            "radera mina personuppgifter",
+            "ta bort mina uppgifter",
+            "glöm mig",
+            "erase my data",
+            "delete my data",
+            "forget me",
+        ),
+    ),
 )
 
 CANCEL_WORDS = frozenset({"avbryt", "cancel", "angra", "stopp", "stop", "nej tack", "no thanks"})

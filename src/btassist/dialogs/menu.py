@@ -32,6 +32,8 @@ ENTRIES: tuple[tuple[Role, str, a.Action], ...] = (
     (Role.supervisor, "menu.calendar", a.Calendar()),
     (Role.doctor, "menu.ask", a.Ask()),
     (Role.supervisor, "menu.ask", a.Ask()),
+    # Reach (issue 16)
+    (Role.coordinator, "menu.unreachable", a.WhoIsUnreachable()),
 )
 
 

@@ -24,6 +24,8 @@ from btassist.dialogs import (
     faq,
     overview,
     participants,
+    privacy,
+    reach,
     reminders,
 )
 from btassist.dialogs.intents import CANCEL_WORDS, YES_WORDS, says, understand
@@ -96,6 +98,10 @@ HANDLERS: dict[type[a.Action], Handler] = {
     a.ShowItems: assessments.show_items,
     a.PauseReminders: reminders.pause_reminders,
     a.ResumeReminders: reminders.resume_reminders,
+    # Reach and privacy (issues 16 and 13)
+    a.WhoIsUnreachable: reach.who_is_unreachable,
+    a.MyData: privacy.my_data,
+    a.EraseMyData: privacy.erase_my_data,
 }
 
 # The flows whose steps wait for typed text (conversation state), by flow name, and what

@@ -26,6 +26,7 @@ PRIVACY_ITEMS = (
     "questions",
     "faq_log",
     "notices",
+    "your_data",
     "logs",
     # Broadcasts
     "announcements",
@@ -51,6 +52,9 @@ DESCRIBED_TABLES = {
     "broadcast_event": "announcements",
     "plan_item": "plan",
     "reminder_pause": "plan",
+    # Reach and privacy (issues 16 and 13)
+    "app_install": "teams",
+    "export_link": "your_data",
 }
 NO_PERSONAL_DATA = frozenset(
     {
@@ -74,7 +78,8 @@ def _paragraph(text: str) -> str:
     return _BOLD.sub(r"<strong>\1</strong>", html.escape(text, quote=False))
 
 
-def _page(language: Language, title: str, path: str, body: list[str]) -> str:
+def html_page(language: Language, title: str, path: str, body: list[str]) -> str:
+    """A small page in the style of /privacy, with a link to the same page in the other language."""
     other = Language.en if language is Language.sv else Language.sv
     return "\n".join(
         [
@@ -125,7 +130,7 @@ def privacy_html(language: Language, *, organisation: str, contact: str) -> str:
         p("legal.privacy.rights_body"),
         f'<p><a href="/terms?lang={language.value}">{t("legal.terms.title", language)}</a></p>',
     ]
-    return _page(language, t("legal.privacy.title", language), "/privacy", body)
+    return html_page(language, t("legal.privacy.title", language), "/privacy", body)
 
 
 def terms_html(language: Language, *, organisation: str, contact: str) -> str:
@@ -136,7 +141,7 @@ def terms_html(language: Language, *, organisation: str, contact: str) -> str:
     body.append(
         f'<p><a href="/privacy?lang={language.value}">{t("legal.terms.privacy", language)}</a></p>'
     )
-    return _page(language, t("legal.terms.title", language), "/terms", body)
+    return html_page(language, t("legal.terms.title", language), "/terms", body)
 
 
 PageBuilder = Callable[..., str]

@@ -22,6 +22,7 @@ from btassist.conversations.models import ConversationRef
 from btassist.db.engine import Database
 from btassist.faq.models import FaqEvent, ForwardedQuestion
 from btassist.outbox.models import OutboxMessage, OutboxStatus
+from btassist.privacy.models import ExportLink
 
 FINISHED = (OutboxStatus.sent, OutboxStatus.failed, OutboxStatus.no_reference)
 
@@ -72,6 +73,12 @@ RULES = (
         FaqEvent,
         365,
         lambda cutoff: col(FaqEvent.created_at) < cutoff,
+    ),
+    RetentionRule(
+        "export_links",
+        ExportLink,
+        30,
+        lambda cutoff: col(ExportLink.created_at) < cutoff,
     ),
 )
 

@@ -1,0 +1,1 @@
+"""A person's rights over their data: everything stored about them, exported or erased."""

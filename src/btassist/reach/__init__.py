@@ -1,0 +1,1 @@
+"""Reaching everyone on the roster: who the bot cannot message, and installing the app for them."""
