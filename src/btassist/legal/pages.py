@@ -26,6 +26,7 @@ PRIVACY_ITEMS = (
     "faq_log",
     "notices",
     "logs",
+    "files",  # the coordinator's desk (issue 15)
 )
 # Which item of the page describes each table holding personal data, and the tables that hold
 # none; a test fails when a table is added without saying where the page describes it.
@@ -42,6 +43,9 @@ DESCRIBED_TABLES = {
     "conversation_state": "teams",
     "faq_event": "faq_log",
     "outbox_message": "notices",
+    # the coordinator's desk (issue 15)
+    "pending_upload": "files",
+    "download_link": "files",
 }
 NO_PERSONAL_DATA = frozenset(
     {"region", "course", "course_region", "course_session", "session_skip", "alembic_version"}
