@@ -20,6 +20,8 @@ from btassist.courses.importer import ensure_catalogue
 from btassist.db.engine import Database
 from btassist.db.migrate import upgrade
 from btassist.db.types import utcnow
+from btassist.desk.cleanup import SWEEP_EVERY, forget_expired_files
+from btassist.desk.http import DOWNLOADS, DownloadService, download_routes
 from btassist.dialogs.turn import FlowContext
 from btassist.faq.store import FaqStore
 from btassist.faq.watch import FaqWatcher
@@ -69,6 +71,7 @@ def app_factory(
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
     app.router.add_routes(calendar_routes())
+    app.router.add_routes(download_routes())
     app.router.add_routes(
         legal_routes(organisation=settings.organisation, contact=settings.privacy_contact)
     )
@@ -134,10 +137,17 @@ def _service_context(
             database, zone=settings.zone, public_url=links, clock=clock or utcnow
         )
         app[RUNTIME] = runtime
+        app[DOWNLOADS] = DownloadService(database, clock or utcnow)
         app[FAQ] = faq
         faq_watcher = FaqWatcher(faq, interval=settings.faq_reload_interval)
         faq_watcher.start()
         scheduler = AsyncIOScheduler(timezone=settings.zone)
+        scheduler.add_job(
+            _forget_expired_files,
+            "interval",
+            seconds=SWEEP_EVERY.total_seconds(),
+            args=[database, clock or utcnow],
+        )
         scheduler.start()
         yield
         await faq_watcher.stop()
@@ -147,6 +157,11 @@ def _service_context(
         await database.dispose()
 
     return service_context
+
+
+async def _forget_expired_files(database: Database, clock: Callable[[], datetime]) -> None:
+    """The coordinator's desk: uploads and download links past their expiry are deleted."""
+    await forget_expired_files(database, now=clock())
 
 
 async def messages(request: web.Request) -> web.Response:

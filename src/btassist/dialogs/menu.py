@@ -30,6 +30,8 @@ ENTRIES: tuple[tuple[Role, str, a.Action], ...] = (
     (Role.supervisor, "menu.calendar", a.Calendar()),
     (Role.doctor, "menu.ask", a.Ask()),
     (Role.supervisor, "menu.ask", a.Ask()),
+    # the coordinator's desk (issue 15)
+    (Role.coordinator, "menu.overview", a.Overview()),
 )
 
 

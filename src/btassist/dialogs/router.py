@@ -15,7 +15,17 @@ from btassist.common.language import Language
 from btassist.conversations import usecases as conversations
 from btassist.conversations.state import Waiting
 from btassist.dialogs import actions as a
-from btassist.dialogs import calendar, confirm, courses, faq, overview, participants
+from btassist.dialogs import (
+    calendar,
+    cohort,
+    confirm,
+    courses,
+    downloads,
+    faq,
+    overview,
+    participants,
+    uploads,
+)
 from btassist.dialogs.intents import CANCEL_WORDS, YES_WORDS, says, understand
 from btassist.dialogs.menu import menu_card, menu_reply
 from btassist.dialogs.turn import FlowContext, Message, Reply
@@ -88,6 +98,15 @@ HANDLERS: dict[type[a.Action], Handler] = {
     a.FaqReply: faq.start_reply,
     a.English: _english,
     a.Swedish: _swedish,
+    # the coordinator's desk: Excel in and out, the cohort overview (issue 15)
+    a.ImportUpload: uploads.import_file,
+    a.DeskFiles: downloads.desk_files,
+    a.ExportRoster: downloads.export_roster,
+    a.ExportSessions: downloads.export_region_sessions,
+    a.ExportParticipants: downloads.export_course_participants,
+    a.ExportPlans: downloads.export_region_plans,
+    a.Overview: cohort.cohort_overview,
+    a.ExportOverview: downloads.export_cohort_overview,
 }
 
 # The flows whose steps wait for typed text (conversation state), by flow name, and what
@@ -107,7 +126,8 @@ async def respond(
         if action is None:
             log.info("out-of-date button")
             return out_of_date(actor)
-        if waiting is not None and action.flow != waiting.flow:
+        cancels = isinstance(action, a.Cancel)  # "Avbryt" leaves the wait itself, and says so
+        if waiting is not None and action.flow != waiting.flow and not cancels:
             await conversations.stop(ctx.database, actor=actor)  # they moved on
             waiting = None
         return await dispatch(ctx, actor, action, waiting, clicked=True)
