@@ -37,6 +37,7 @@ from btassist.conversations.models import ConversationRef, ConversationState
 from btassist.courses.models import CourseCompletion, CourseSession, Enrolment, EnrolmentStatus
 from btassist.db.engine import Database
 from btassist.db.tables import metadata
+from btassist.desk.models import DownloadLink, PendingUpload
 from btassist.faq.models import ForwardedQuestion, QuestionStatus
 from btassist.localchat.loopback import serving
 from btassist.outbox.models import OutboxMessage
@@ -281,6 +282,30 @@ async def _installs(session: Any, pair: Pair) -> None:
 async def _export_links(session: Any, pair: Pair) -> None:
     for me, _ in pair.both():
         session.add(ExportLink(person_id=pid(me), token_hash=f"{pid(me):064d}", expires_at=NOW))
+
+
+@plants("pending_upload")
+async def _uploads(session: Any, pair: Pair) -> None:
+    for me, _ in pair.both():
+        session.add(
+            PendingUpload(person_id=pid(me), name="people.xlsx", data=b"rows", expires_at=NOW)
+        )
+
+
+@plants("download_link")
+async def _downloads(session: Any, pair: Pair) -> None:
+    for me, _ in pair.both():
+        session.add(
+            DownloadLink(
+                person_id=pid(me),
+                selector=f"sel{pid(me):013d}",
+                verifier_hash=f"{pid(me):064d}",
+                name="roster.xlsx",
+                media_type="application/octet-stream",
+                data=b"rows",
+                expires_at=NOW,
+            )
+        )
 
 
 @plants("broadcast")

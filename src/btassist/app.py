@@ -23,6 +23,8 @@ from btassist.courses.importer import ensure_catalogue
 from btassist.db.engine import Database
 from btassist.db.migrate import upgrade
 from btassist.db.types import utcnow
+from btassist.desk.cleanup import SWEEP_EVERY, forget_expired_files
+from btassist.desk.http import DOWNLOADS, DownloadService, download_routes
 from btassist.dialogs.turn import FlowContext
 from btassist.faq.store import FaqStore
 from btassist.legal.pages import legal_routes
@@ -80,6 +82,7 @@ def app_factory(
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
     app.router.add_routes(calendar_routes())
+    app.router.add_routes(download_routes())
     app.router.add_routes(
         legal_routes(organisation=settings.organisation, contact=settings.privacy_contact)
     )
@@ -164,6 +167,7 @@ def _service_context(
         app[FEEDS] = FeedService(database, zone=settings.zone, public_url=links, clock=now_of)
         app[RUNTIME] = runtime
         app[EXPORTS] = ExportDownloads(database, clock=clock or utcnow)
+        app[DOWNLOADS] = DownloadService(database, clock or utcnow)
         app[FAQ] = faq
         app[POLICIES] = policies
 
@@ -186,6 +190,12 @@ def _service_context(
         scheduler = AsyncIOScheduler(timezone=settings.zone)
         if settings.reminder_sweeps:
             add_reminder_jobs(scheduler, run_sweep=app[SWEEP], zone=settings.zone)
+        scheduler.add_job(
+            _forget_expired_files,
+            "interval",
+            seconds=SWEEP_EVERY.total_seconds(),
+            args=[database, clock or utcnow],
+        )
         scheduler.start()
         yield
         await watcher.stop()
@@ -198,6 +208,11 @@ def _service_context(
         await database.dispose()
 
     return service_context
+
+
+async def _forget_expired_files(database: Database, clock: Callable[[], datetime]) -> None:
+    """The coordinator's desk: uploads and download links past their expiry are deleted."""
+    await forget_expired_files(database, now=clock())
 
 
 async def messages(request: web.Request) -> web.Response:

@@ -20,6 +20,7 @@ from botbuilder.schema import (
 from cachetools import LRUCache, TTLCache
 
 from btassist.bot.adapter import tenant_of, turn_failed
+from btassist.bot.files import sent_files
 from btassist.bot.replies import to_activity
 from btassist.broadcast import usecases as broadcasts
 from btassist.common.language import language_for
@@ -29,6 +30,7 @@ from btassist.dialogs.cards import card, paragraph
 from btassist.dialogs.menu import menu_reply
 from btassist.dialogs.router import respond
 from btassist.dialogs.turn import FlowContext, Message, Reply
+from btassist.dialogs.uploads import file_sent
 from btassist.i18n.catalogue import t
 
 log = logging.getLogger(__name__)
@@ -61,6 +63,10 @@ class BTAssistBot(ActivityHandler):  # type: ignore[misc]
         if started is None:
             return
         activity = turn_context.activity
+        files = sent_files(activity, allow_http=self.context.local_mode)
+        if files:  # an Excel file for the coordinator's desk (issue 15)
+            await self.send(turn_context, await file_sent(self.context, started.actor, files))
+            return
         clicked = isinstance(activity.value, dict)
         message = Message(
             text=activity.text or "", data=activity.value if clicked else {}, clicked=clicked

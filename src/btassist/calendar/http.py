@@ -39,6 +39,7 @@ from btassist.calendar.ical import render
 from btassist.calendar.tokens import person_for_token
 from btassist.common.language import Language, requested_language
 from btassist.db.engine import Database
+from btassist.desk.links import redact_download_path
 from btassist.i18n.catalogue import t
 from btassist.observability.metrics import counted_feed
 
@@ -347,12 +348,12 @@ def google_subscribe_url(url: str) -> str:
 
 
 def redact_path(path: str) -> str:
-    """A request path fit for logs: the secret of a personal feed link blanked out."""
-    return "/calendar/redacted.ics" if PERSONAL_PATH.match(path) else path
+    """A request path fit for logs: the secret of a personal feed or download link blanked out."""
+    return "/calendar/redacted.ics" if PERSONAL_PATH.match(path) else redact_download_path(path)
 
 
 class FeedAccessLogger(AccessLogger):
-    """aiohttp's access log, without the secrets of personal feed links."""
+    """aiohttp's access log, without the secrets of personal feed and download links."""
 
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
         """Log as aiohttp does, the path redacted."""

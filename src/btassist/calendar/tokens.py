@@ -1,17 +1,11 @@
 """Personal feed links: issuing, rotating and checking the secret token in a feed URL.
 
-A token is a selector (12 random bytes) followed by a verifier (24 random bytes, 192 bits),
-both base64url. The selector finds the row and is not secret; only a SHA-256 hash of the
-verifier is stored and it is compared in constant time, so neither a database dump nor timing
-reveals a working link. A fast hash is enough: the verifier has far too much entropy to guess.
+Only a hash of each token's secret part is stored (`common.secret_links`), so the link is shown
+once and a database dump reveals no working link.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import re
-import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,32 +13,26 @@ from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from btassist.calendar.models import FeedToken
+from btassist.common.secret_links import new_secret, split_token, verifier_matches
 from btassist.db.engine import Database
 from btassist.roster.models import Person
-
-SELECTOR_BYTES = 12
-VERIFIER_BYTES = 24
-SELECTOR_LENGTH = 16  # base64url characters for SELECTOR_BYTES
-TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{48}")
-
-
-def _hash(verifier: str) -> str:
-    return hashlib.sha256(verifier.encode("ascii")).hexdigest()
 
 
 async def rotate_token(session: AsyncSession, *, person_id: int, now: datetime) -> str:
     """Revoke the person's links and issue a new one; the new token is returned only here."""
     await _lock_person(session, person_id)
     await revoke_tokens(session, person_id=person_id, now=now)
-    selector = secrets.token_urlsafe(SELECTOR_BYTES)
-    verifier = secrets.token_urlsafe(VERIFIER_BYTES)
+    secret = new_secret()
     session.add(
         FeedToken(
-            person_id=person_id, selector=selector, verifier_hash=_hash(verifier), created_at=now
+            person_id=person_id,
+            selector=secret.selector,
+            verifier_hash=secret.verifier_hash,
+            created_at=now,
         )
     )
     await session.flush()
-    return selector + verifier
+    return secret.token
 
 
 async def issue_token_once(session: AsyncSession, *, person_id: int, now: datetime) -> str | None:
@@ -87,9 +75,10 @@ async def revoke_tokens(session: AsyncSession, *, person_id: int, now: datetime)
 
 async def person_for_token(session: AsyncSession, *, token: str) -> int | None:
     """The active person a live token belongs to; None for unknown, malformed or revoked ones."""
-    if TOKEN_PATTERN.fullmatch(token) is None:
+    parts = split_token(token)
+    if parts is None:
         return None
-    selector, verifier = token[:SELECTOR_LENGTH], token[SELECTOR_LENGTH:]
+    selector, verifier = parts
     row = (
         await session.exec(
             select(FeedToken.person_id, FeedToken.verifier_hash)
@@ -104,7 +93,7 @@ async def person_for_token(session: AsyncSession, *, token: str) -> int | None:
     if row is None:
         return None
     person_id, stored = row
-    return person_id if hmac.compare_digest(stored, _hash(verifier)) else None
+    return person_id if verifier_matches(stored, verifier) else None
 
 
 @dataclass(frozen=True)

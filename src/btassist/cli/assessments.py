@@ -13,6 +13,7 @@ from rich.markup import escape
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from btassist.assessments.exports import plans_sheet
 from btassist.assessments.models import PlanItem
 from btassist.assessments.policy import PolicyError, RegionPolicies, load_policies
 from btassist.assessments.service import (
@@ -24,8 +25,20 @@ from btassist.assessments.service import (
     plan_of,
 )
 from btassist.assessments.sync import SyncResult, sync_plans
-from btassist.cli.common import err, load_settings, out, print_rows, run_with_database
+from btassist.cli.common import (
+    csv_option,
+    err,
+    load_settings,
+    out,
+    output_sheet,
+    print_rows,
+    region_option,
+    run_reading,
+    run_with_database,
+    xlsx_option,
+)
 from btassist.common.language import Language
+from btassist.common.tabular import cell_text
 from btassist.db.engine import Database
 from btassist.db.types import utcnow
 from btassist.roster.models import Person
@@ -247,3 +260,23 @@ def assessments_sync() -> None:
         f"{result.doctors} plan(s): {result.created} item(s) added, {result.moved} moved, "
         f"{result.cancelled} cancelled, {result.reopened} reopened"
     )
+
+
+@assessments_app.command("export")
+def assessments_export(
+    region: Annotated[str | None, region_option("Only this region's doctors.")] = None,
+    as_csv: Annotated[bool, csv_option("Print CSV instead of a table.")] = False,
+    xlsx: Annotated[Path | None, xlsx_option("Write the plans as an Excel workbook.")] = None,
+) -> None:
+    """Every doctor's plan, one row per item: due date, state, placement, who was nudged."""
+    settings = load_settings()
+    policies = policies_or_exit(settings.policy_dir)
+    today = datetime.now(settings.zone).date()
+    sheet = run_reading(
+        lambda session: plans_sheet(session, today=today, region=region, policies=policies)
+    )
+    if as_csv or xlsx:
+        output_sheet(sheet, as_csv=as_csv, xlsx=xlsx, what="plan items")
+        return
+    rows = [tuple(cell_text(cell) for cell in row) for row in sheet.rows]
+    print_rows(sheet.header, rows, as_csv=False, title=f"{len(rows)} plan items")

@@ -78,10 +78,7 @@ def roster_import(
             )
         if not result.ok or dry_run:
             return result, None
-        emails = [
-            row.values.get("email") or row.values.get("doctor_email", "") for row in roster.rows
-        ]
-        return result, await plans_after_import(database, emails=emails, policies=policies)
+        return result, await plans_after_import(database, emails=roster.emails(), policies=policies)
 
     result, after = run_with_database(work)
     _report_import(roster, result)

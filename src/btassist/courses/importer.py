@@ -143,7 +143,7 @@ def parse_course_file(data: bytes, *, name: str) -> CourseFile:
             f"{name}: expected a .yaml catalogue or a .csv/.xlsx list of sessions"
         )
     try:
-        return _session_file(parse_table(data, name=name))
+        return sessions_of_table(parse_table(data, name=name))
     except TableFileError as error:
         raise CourseFileError(str(error)) from error
 
@@ -151,12 +151,13 @@ def parse_course_file(data: bytes, *, name: str) -> CourseFile:
 def parse_sessions_text(text: str, *, name: str) -> SessionFile:
     """Parse a CSV session list from text (tests, the demo)."""
     try:
-        return _session_file(parse_csv_text(text, name=name))
+        return sessions_of_table(parse_csv_text(text, name=name))
     except TableFileError as error:
         raise CourseFileError(f"{name}: {error}") from error
 
 
-def _session_file(table: Table) -> SessionFile:
+def sessions_of_table(table: Table) -> SessionFile:
+    """A read table as a list of sessions, if its header is one."""
     name, header = table.source.label, table.header
     missing = [column for column in REQUIRED_SESSION_COLUMNS if column not in header]
     if missing:

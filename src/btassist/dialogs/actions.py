@@ -24,7 +24,7 @@ from pydantic import (
 )
 
 from btassist.common.ids import Id
-from btassist.roster.models import Role
+from btassist.roster.models import PlacementKind, Role
 
 COORDINATORS = frozenset({Role.coordinator, Role.studierektor})
 DOCTORS = frozenset({Role.doctor})
@@ -82,6 +82,15 @@ class Verb(StrEnum):
     unreachable = "unreachable"
     my_data = "my_data"
     erase_my_data = "erase_my_data"
+    # the coordinator's desk: Excel in and out, the cohort overview (issue 15)
+    import_upload = "import_upload"
+    desk_files = "desk_files"
+    export_roster = "export_roster"
+    export_sessions = "export_sessions"
+    export_participants = "export_participants"
+    export_plans = "export_plans"
+    overview = "overview"
+    export_overview = "export_overview"
 
 
 class Action(BaseModel):
@@ -473,6 +482,86 @@ class EraseMyData(Action):
     confirmed: bool = False
 
 
+# --- the coordinator's desk: Excel in and out, the cohort overview (issue 15) ---------------------
+
+Cohort = Annotated[str, Field(pattern=r"^\d{4}-\d{2}$")]
+"""A cohort: the BT start month, `2026-09`."""
+
+
+class ImportUpload(Action):
+    """ "Importera" under a previewed file (confirmed through dialogs/confirm.py)."""
+
+    roles = COORDINATORS
+    verb: Literal[Verb.import_upload] = Verb.import_upload
+    upload_id: Id
+    confirmed: bool = False
+
+
+class DeskFiles(Action):
+    """What a coordinator can send and export as Excel files."""
+
+    roles = COORDINATORS
+    verb: Literal[Verb.desk_files] = Verb.desk_files
+
+
+class ExportRoster(Action):
+    roles = COORDINATORS
+    verb: Literal[Verb.export_roster] = Verb.export_roster
+
+
+class ExportSessions(Action):
+    roles = COORDINATORS
+    verb: Literal[Verb.export_sessions] = Verb.export_sessions
+
+
+class ExportParticipants(Action):
+    """Participants of a session (`session_id`) or of a course (by id, or as typed) as a file."""
+
+    roles = COORDINATORS
+    verb: Literal[Verb.export_participants] = Verb.export_participants
+    course_id: Id | None = None
+    session_id: Id | None = None
+    query: Query = ""
+
+
+class ExportPlans(Action):
+    roles = COORDINATORS
+    verb: Literal[Verb.export_plans] = Verb.export_plans
+
+
+ALL = "all"
+"""What the overview's choice sets send for "every cohort" / "every placement"."""
+
+
+class _Filters(BaseModel):
+    """The overview's filters: a cohort and a kind of current placement ("all" or blank: none)."""
+
+    cohort: Cohort | None = None
+    placement: PlacementKind | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _all_is_no_filter(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            return data
+        return {
+            key: value
+            for key, value in data.items()
+            if key not in ("cohort", "placement") or value not in (None, "", ALL)
+        }
+
+
+class Overview(_Filters, Action):
+    roles = COORDINATORS
+    verb: Literal[Verb.overview] = Verb.overview
+    page: int = Field(0, ge=0, le=100_000)
+
+
+class ExportOverview(_Filters, Action):
+    roles = COORDINATORS
+    verb: Literal[Verb.export_overview] = Verb.export_overview
+
+
 AnyAction = Annotated[
     Help
     | Courses
@@ -517,7 +606,16 @@ AnyAction = Annotated[
     # Reach and privacy (issues 16 and 13)
     | WhoIsUnreachable
     | MyData
-    | EraseMyData,
+    | EraseMyData
+    # the coordinator's desk (issue 15)
+    | ImportUpload
+    | DeskFiles
+    | ExportRoster
+    | ExportSessions
+    | ExportParticipants
+    | ExportPlans
+    | Overview
+    | ExportOverview,
     Field(discriminator="verb"),
 ]
 _ACTIONS: TypeAdapter[AnyAction] = TypeAdapter(AnyAction)

@@ -149,6 +149,45 @@ INTENTS: tuple[IntentSpec, ...] = (
             "forget me",
         ),
     ),
+    # the coordinator's desk (issue 15)
+    IntentSpec(
+        a.Overview,
+        ("översikt", "översikten", "kohortöversikt", "kohort", "overview", "cohort overview"),
+    ),
+    IntentSpec(
+        a.DeskFiles,
+        (
+            "excel",
+            "excelfiler",
+            "excel-filer",
+            "filer",
+            "exportera",
+            "importera",
+            "excel files",
+            "files",
+            "export",
+            "import",
+        ),
+    ),
+    IntentSpec(
+        a.ExportRoster,
+        ("exportera roster", "exportera rostern", "exportera personer", "export roster"),
+    ),
+    IntentSpec(
+        a.ExportSessions,
+        (
+            "exportera kurstillfällen",
+            "exportera tillfällen",
+            "export sessions",
+            "export course sessions",
+        ),
+    ),
+    IntentSpec(
+        a.ExportPlans,
+        ("exportera bedömningar", "exportera planer", "export assessments", "export plans"),
+    ),
+    IntentSpec(a.ExportParticipants, ("exportera deltagare", "export participants")),
+    IntentSpec(a.ExportOverview, ("exportera översikt", "exportera översikten", "export overview")),
 )
 
 CANCEL_WORDS = frozenset({"avbryt", "cancel", "angra", "stopp", "stop", "nej tack", "no thanks"})
@@ -156,7 +195,7 @@ YES_WORDS = frozenset({"ja", "japp", "ja tack", "yes", "ok", "okej", "okay", "su
 NO_WORDS = frozenset({"nej", "no", "nope"}) | CANCEL_WORDS
 
 # Typed commands whose rest is an argument: "deltagare försäkringsmedicin", "kurs stas".
-COMMANDS: dict[str, type[a.ShowCourse] | type[a.Participants]] = {
+COMMANDS: dict[str, type[a.ShowCourse] | type[a.Participants] | type[a.ExportParticipants]] = {
     "deltagare": a.Participants,
     "participants": a.Participants,
     "narvaro": a.Participants,
@@ -165,6 +204,9 @@ COMMANDS: dict[str, type[a.ShowCourse] | type[a.Participants]] = {
     "course": a.ShowCourse,
     "anmal": a.ShowCourse,
     "enrol": a.ShowCourse,
+    # the coordinator's desk (issue 15): two-word commands
+    "exportera deltagare": a.ExportParticipants,
+    "export participants": a.ExportParticipants,
 }
 
 # Words that carry no intent of their own ("visa mina kurser tack" = "mina kurser").
@@ -226,11 +268,15 @@ def match_intent(text: str) -> a.Action | None:
 
 
 def match_command(text: str) -> a.Action | None:
-    """A command word followed by an argument, e.g. Participants(query="försäkringsmedicin")."""
-    first, _, rest = text.strip().partition(" ")
-    command = COMMANDS.get(fold(first))
-    argument = rest.strip()[:200]
-    return command(query=argument) if command and argument else None
+    """A command (one or two words) followed by an argument, e.g.
+    Participants(query="försäkringsmedicin"); the longer command wins."""
+    words = text.strip().split(maxsplit=2)
+    for size in (2, 1):
+        command = COMMANDS.get(fold(" ".join(words[:size]))) if len(words) > size else None
+        if command is not None:
+            argument = " ".join(words[size:]).strip()[:200]
+            return command(query=argument) if argument else None
+    return None
 
 
 def understand(text: str) -> a.Action | None:

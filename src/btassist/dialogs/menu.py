@@ -34,6 +34,8 @@ ENTRIES: tuple[tuple[Role, str, a.Action], ...] = (
     (Role.supervisor, "menu.ask", a.Ask()),
     # Reach (issue 16)
     (Role.coordinator, "menu.unreachable", a.WhoIsUnreachable()),
+    # the coordinator's desk (issue 15)
+    (Role.coordinator, "menu.overview", a.Overview()),
 )
 
 

@@ -19,14 +19,17 @@ from btassist.dialogs import (
     assessments,
     broadcast,
     calendar,
+    cohort,
     confirm,
     courses,
+    downloads,
     faq,
     overview,
     participants,
     privacy,
     reach,
     reminders,
+    uploads,
 )
 from btassist.dialogs.intents import CANCEL_WORDS, YES_WORDS, says, understand
 from btassist.dialogs.menu import menu_card, menu_reply
@@ -102,6 +105,15 @@ HANDLERS: dict[type[a.Action], Handler] = {
     a.WhoIsUnreachable: reach.who_is_unreachable,
     a.MyData: privacy.my_data,
     a.EraseMyData: privacy.erase_my_data,
+    # the coordinator's desk: Excel in and out, the cohort overview (issue 15)
+    a.ImportUpload: uploads.import_file,
+    a.DeskFiles: downloads.desk_files,
+    a.ExportRoster: downloads.export_roster,
+    a.ExportSessions: downloads.export_region_sessions,
+    a.ExportParticipants: downloads.export_course_participants,
+    a.ExportPlans: downloads.export_region_plans,
+    a.Overview: cohort.cohort_overview,
+    a.ExportOverview: downloads.export_cohort_overview,
 }
 
 # The flows whose steps wait for typed text (conversation state), by flow name, and what
@@ -127,7 +139,8 @@ async def respond(
         if action is None:
             log.info("out-of-date button")
             return out_of_date(actor)
-        if waiting is not None and action.flow != waiting.flow:
+        cancels = isinstance(action, a.Cancel)  # "Avbryt" leaves the wait itself, and says so
+        if waiting is not None and action.flow != waiting.flow and not cancels:
             await conversations.stop(ctx.database, actor=actor)  # they moved on
             waiting = None
         return await dispatch(ctx, actor, action, waiting, clicked=True)

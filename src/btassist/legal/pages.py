@@ -30,6 +30,7 @@ PRIVACY_ITEMS = (
     "logs",
     # Broadcasts
     "announcements",
+    "files",  # the coordinator's desk (issue 15)
 )
 # Which item of the page describes each table holding personal data, and the tables that hold
 # none; a test fails when a table is added without saying where the page describes it.
@@ -55,6 +56,9 @@ DESCRIBED_TABLES = {
     # Reach and privacy (issues 16 and 13)
     "app_install": "teams",
     "export_link": "your_data",
+    # the coordinator's desk (issue 15)
+    "pending_upload": "files",
+    "download_link": "files",
 }
 NO_PERSONAL_DATA = frozenset(
     {

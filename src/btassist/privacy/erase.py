@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Text, cast, delete, func, not_, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy import select as select_core
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
 
 from btassist.courses.enrolment import HOLDING, withdraw

@@ -36,7 +36,8 @@ class PersonColumn:
     """For `unlink`: the fields of the row that are the person's own (exported); the rest of
     the row is someone else's. None: the whole row is the person's."""
     secret: tuple[str, ...] = ()
-    """Fields left out of an export (hashes of secrets: useless to anyone, not worth showing)."""
+    """Fields left out of an export: hashes of secrets (useless to anyone, not worth showing) and
+    files whose content is about other people."""
     kept: Callable[[Table], ColumnElement[bool]] | None = None
     """Rows an erasure keeps (course attendance); the others are deleted."""
     scrub: tuple[tuple[str, str], ...] = ()
@@ -75,6 +76,10 @@ PERSON_COLUMNS: tuple[PersonColumn, ...] = (
     # Reach and privacy (issues 16 and 13)
     PersonColumn("app_install", "person_id", Erasure.delete),
     PersonColumn("export_link", "person_id", Erasure.delete, secret=("token_hash",)),
+    # The coordinator's desk: files they sent or were handed; the files themselves (other
+    # people's rows) stay out of an export, and go with the person
+    PersonColumn("pending_upload", "person_id", Erasure.delete, secret=("data",)),
+    PersonColumn("download_link", "person_id", Erasure.delete, secret=("verifier_hash", "data")),
     # Broadcasts: a recipient's copy is theirs; the audit log keeps what was sent, not by whom
     PersonColumn("broadcast_recipient", "person_id", Erasure.delete),
     PersonColumn(

@@ -49,23 +49,29 @@ class RosterFile:
     rows: list[TableRow]
     source: TableSource
 
+    def emails(self) -> list[str]:
+        """Whom the rows are about: the people's, or the placements' doctors', e-mails."""
+        column = "email" if self.kind is RosterFileKind.people else "doctor_email"
+        return [row.values.get(column, "") for row in self.rows]
+
 
 def read_roster_file(path: Path) -> RosterFile:
     """Read a people or placements file, CSV or `.xlsx`; the header tells the two apart."""
-    return _roster(read_table(path))
+    return roster_of_table(read_table(path))
 
 
 def parse_roster_file(data: bytes, *, name: str) -> RosterFile:
     """A people or placements file from its bytes (a file sent to the bot), CSV or `.xlsx`."""
-    return _roster(parse_table(data, name=name))
+    return roster_of_table(parse_table(data, name=name))
 
 
 def parse_roster_text(text: str, *, name: str = "roster.csv") -> RosterFile:
     """Parse CSV text whose first line is a people or placements header."""
-    return _roster(parse_csv_text(text, name=name))
+    return roster_of_table(parse_csv_text(text, name=name))
 
 
-def _roster(table: Table) -> RosterFile:
+def roster_of_table(table: Table) -> RosterFile:
+    """A read table as a people or placements file; its header decides which."""
     return RosterFile(kind=_kind_of(table.header), rows=table.rows, source=table.source)
 
 
