@@ -26,6 +26,7 @@ from btassist.db.engine import Database
 
 MATCH_CUTOFF = 70.0
 AMBIGUITY_GAP = 8.0  # courses scoring this close to the best are offered as choices
+EXACT = 100.0
 
 
 class CourseState(StrEnum):
@@ -184,36 +185,74 @@ async def courses_in_region(session: AsyncSession, region: str) -> list[Course]:
 
 
 def match_courses(text: str, courses: list[Course], *, limit: int = 3) -> list[Course]:
-    """Courses a typed name may mean, best first: one when it is clear, a few when it is not.
-
-    A name scores the mean of a typo-tolerant ratio (WRatio) and a word-set ratio, which keeps
-    a shared short word ("BT") from making an unrelated course look close.
-    """
-    wanted = fold(text)
-    if not wanted:
-        return []
-    exact = [
-        course
-        for course in courses
-        if wanted
-        in {fold(course.code.replace("-", " ")), fold(course.title_sv), fold(course.title_en)}
-    ]
-    if exact:
-        return exact[:limit]
-    scored = []
-    for course in courses:
-        names = (course.code.replace("-", " "), course.title_sv, course.title_en)
-        score = max(
-            (fuzz.WRatio(wanted, fold(name)) + fuzz.token_set_ratio(wanted, fold(name))) / 2
-            for name in names
-        )
-        if score >= MATCH_CUTOFF:
-            scored.append((score, course))
-    scored.sort(key=lambda pair: -pair[0])
+    """Courses a typed name may mean, best first: one when it is clear, a few when it is not."""
+    scored = [pair for pair in scored_courses(text, courses) if pair[0] >= MATCH_CUTOFF]
     if not scored:
         return []
     best = scored[0][0]
     return [course for score, course in scored[:limit] if score >= best - AMBIGUITY_GAP]
+
+
+def scored_courses(text: str, courses: list[Course]) -> list[tuple[float, Course]]:
+    """Every course with how well `text` names it (0–100), best first; an exact name is 100.
+
+    A name scores the mean of a typo-tolerant ratio (WRatio) and a word-set ratio, which keeps
+    a shared short word ("BT") from making an unrelated course look close; or, when it is
+    higher, how well each word typed matches a word of the name, inflections forgiven
+    ("temadagen" is the "Temadag", "seminariet" the "seminarium").
+    """
+    wanted = fold(text)
+    if not wanted:
+        return []
+    scored = []
+    for course in courses:
+        names = (course.code.replace("-", " "), course.title_sv, course.title_en)
+        if wanted in {fold(name) for name in names}:
+            score = EXACT
+        else:
+            score = max(
+                max(
+                    (fuzz.WRatio(wanted, fold(name)) + fuzz.token_set_ratio(wanted, fold(name)))
+                    / 2,
+                    _word_score(wanted, fold(name)),
+                )
+                for name in names
+            )
+        scored.append((score, course))
+    scored.sort(key=lambda pair: -pair[0])
+    if scored and scored[0][0] == EXACT:
+        return [pair for pair in scored if pair[0] == EXACT]
+    return scored
+
+
+INFLECTION = 4
+"""Letters a Swedish ending may add ("dag" → "dagen", "webbutbildning" → "…arna")."""
+SHARED_STEM = 0.75
+
+
+def _word_score(wanted: str, name: str) -> float:
+    """The mean, over the words typed, of the best match among the name's words: the same
+    word, an inflected form of it, or a typo of it."""
+    typed = wanted.split()
+    named = name.split()
+    if not typed or not named:
+        return 0.0
+    return sum(max(_word_match(word, other) for other in named) for word in typed) / len(typed)
+
+
+def _word_match(one: str, other: str) -> float:
+    if one == other:
+        return 100.0
+    shorter, longer = sorted((one, other), key=len)
+    inflected = len(longer) - len(shorter) <= INFLECTION
+    if len(shorter) >= 3 and longer.startswith(shorter) and inflected:
+        return 95.0
+    shared = next(
+        (i for i, (x, y) in enumerate(zip(one, other, strict=False)) if x != y), len(shorter)
+    )
+    if shared >= 5 and shared >= SHARED_STEM * len(shorter):
+        return 92.0
+    return float(fuzz.ratio(one, other))
 
 
 async def doctor_courses(

@@ -32,6 +32,7 @@ SUPERVISORS = frozenset({Role.supervisor})
 
 Query = Annotated[str, Field(max_length=200)]
 Question = Annotated[str, Field(max_length=500)]
+RegionCode = Annotated[str, Field(min_length=1, max_length=20, pattern=r"^[a-z]+$")]
 EntryId = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[a-z0-9][a-z0-9-]*$")]
 
 
@@ -91,6 +92,13 @@ class Verb(StrEnum):
     export_plans = "export_plans"
     overview = "overview"
     export_overview = "export_overview"
+    # one-sentence requests (dialogs/understanding.py)
+    enrol_in = "enrol_in"
+    sessions = "sessions"
+    withdraw_from = "withdraw_from"
+    courses_left = "courses_left"
+    thanks = "thanks"
+    faq_other = "faq_other"
 
 
 class Action(BaseModel):
@@ -140,9 +148,13 @@ class Enrol(Action):
 
 
 class Withdraw(Action):
+    """ "Avanmäl" on a card acts at once; asked for in a sentence, it is confirmed first
+    (`confirmed` is set when the person said yes)."""
+
     roles = DOCTORS
     verb: Literal[Verb.withdraw] = Verb.withdraw
     session_id: Id
+    confirmed: bool = False
 
 
 class ReportDone(Action):
@@ -240,10 +252,12 @@ class FaqVote(Action):
 
 
 class FaqForward(Action):
-    """ "Fråga en person": send the question to the region's coordinators."""
+    """ "Fråga en person": send the question to the region's coordinators (`region`: another
+    region than the asker's, when the question is about that one)."""
 
     verb: Literal[Verb.faq_forward] = Verb.faq_forward
     q: Annotated[str, Field(min_length=1, max_length=500)]
+    region: RegionCode | None = None
 
 
 class FaqReply(Action):
@@ -562,6 +576,55 @@ class ExportOverview(_Filters, Action):
     verb: Literal[Verb.export_overview] = Verb.export_overview
 
 
+# --- one-sentence requests (dialogs/understanding.py) -----------------------------------------
+
+
+class EnrolIn(Action):
+    """ "Anmäl mig till X (i mars)": the course's session (in that time) to confirm."""
+
+    roles = DOCTORS
+    verb: Literal[Verb.enrol_in] = Verb.enrol_in
+    course_id: Id
+    start: date | None = None
+    end: date | None = None
+
+
+class Sessions(Action):
+    """ "När är nästa X (i mars)?": the course's sessions (in that time)."""
+
+    verb: Literal[Verb.sessions] = Verb.sessions
+    course_id: Id
+    start: date | None = None
+    end: date | None = None
+
+
+class WithdrawFrom(Action):
+    """ "Avanmäl mig (från X)": the seats held (in X, in that time), to confirm or choose."""
+
+    roles = DOCTORS
+    verb: Literal[Verb.withdraw_from] = Verb.withdraw_from
+    course_id: Id | None = None
+    start: date | None = None
+    end: date | None = None
+
+
+class CoursesLeft(Action):
+    """ "Vilka kurser har jag kvar?": the mandatory courses not yet done."""
+
+    verb: Literal[Verb.courses_left] = Verb.courses_left
+
+
+class Thanks(Action):
+    verb: Literal[Verb.thanks] = Verb.thanks
+
+
+class FaqOther(Action):
+    """ "Inte vad jag frågade" under a probable answer: the next topics and a person."""
+
+    verb: Literal[Verb.faq_other] = Verb.faq_other
+    q: Annotated[str, Field(min_length=1, max_length=500)]
+
+
 AnyAction = Annotated[
     Help
     | Courses
@@ -615,7 +678,14 @@ AnyAction = Annotated[
     | ExportParticipants
     | ExportPlans
     | Overview
-    | ExportOverview,
+    | ExportOverview
+    # one-sentence requests (dialogs/understanding.py)
+    | EnrolIn
+    | Sessions
+    | WithdrawFrom
+    | CoursesLeft
+    | Thanks
+    | FaqOther,
     Field(discriminator="verb"),
 ]
 _ACTIONS: TypeAdapter[AnyAction] = TypeAdapter(AnyAction)

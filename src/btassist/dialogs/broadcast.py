@@ -99,6 +99,25 @@ async def after_announcement(ctx: FlowContext, actor: Actor, text: str) -> list[
     answered = await usecases.latest_for(ctx.database, person_id=actor.person_id, now=ctx.now())
     if answered is None:
         return None
+    confident = ctx.faq is not None and ctx.faq.current.search(text, region=actor.region).answer
+    if confident:
+        replies = await faq.answer_question(ctx, actor, text) or []
+        return [*replies, _ask_author(actor, answered, text, "broadcast.reply.also")]
+    key = (
+        "broadcast.reply.forward" if answered.author_id is not None else "broadcast.reply.no_author"
+    )
+    return [_ask_author(actor, answered, text, key)]
+
+
+async def author_hint(ctx: FlowContext, actor: Actor, text: str) -> list[Reply]:
+    """After a "tack!" that follows an announcement: the way to write to its author."""
+    answered = await usecases.latest_for(ctx.database, person_id=actor.person_id, now=ctx.now())
+    if answered is None or answered.author_id is None:
+        return []
+    return [_ask_author(actor, answered, text, "broadcast.reply.also")]
+
+
+def _ask_author(actor: Actor, answered: usecases.Answered, text: str, key: str) -> Reply:
     lang = actor.language
     ask = (
         [
@@ -110,13 +129,7 @@ async def after_announcement(ctx: FlowContext, actor: Actor, text: str) -> list[
         if answered.author_id is not None
         else []
     )
-    confident = ctx.faq is not None and ctx.faq.current.search(text, region=actor.region).answer
-    if confident:
-        replies = await faq.answer_question(ctx, actor, text) or []
-        hint = t("broadcast.reply.also", lang, name=answered.author_label)
-        return [*replies, Reply(card=card([paragraph(hint)], ask))]
-    key = "broadcast.reply.forward" if ask else "broadcast.reply.no_author"
-    return [Reply(card=card([paragraph(t(key, lang, name=answered.author_label))], ask))]
+    return Reply(card=card([paragraph(t(key, lang, name=answered.author_label))], ask))
 
 
 async def ask_author(ctx: FlowContext, actor: Actor, action: a.BroadcastAskAuthor) -> list[Reply]:

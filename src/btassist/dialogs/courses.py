@@ -115,6 +115,25 @@ async def list_courses(ctx: FlowContext, actor: Actor, action: a.Courses) -> lis
     return [Reply(card=card(body, buttons))]
 
 
+async def courses_left(ctx: FlowContext, actor: Actor, action: a.CoursesLeft) -> list[Reply]:
+    """ "Vilka kurser har jag kvar?": the mandatory courses not yet done, one button each."""
+    lang = actor.language
+    views = await _views(ctx, actor)
+    left = [v for v in views if v.mandatory and v.state is not CourseState.done]
+    if not views:
+        return [Reply(text=t("courses.none", lang))]
+    body: list[Element] = [heading(t("understanding.courses_left_title", lang))]
+    body.append(paragraph(f"**{_progress_line(views, lang)}**"))
+    if left:
+        body.append(bullet_list(_summary_line(v, ctx, lang) for v in left))
+    buttons = [
+        submit(title(v.course, lang), a.ShowCourse(course_id=v.course.id))
+        for v in left[:MAX_COURSE_BUTTONS]
+    ]
+    buttons.append(_back(lang))
+    return [Reply(card=card(body, buttons))]
+
+
 async def show_course(
     ctx: FlowContext, actor: Actor, action: a.ShowCourse, *, clicked: bool = False
 ) -> list[Reply]:

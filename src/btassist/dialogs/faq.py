@@ -14,9 +14,11 @@ from btassist.dialogs import actions as a
 from btassist.dialogs.cards import Element, bullet_list, card, heading, paragraph, submit
 from btassist.dialogs.overview import contact_lines, my_contacts_of
 from btassist.dialogs.turn import FlowContext, Reply
+from btassist.dialogs.understanding import reads_as_question
 from btassist.faq import usecases
-from btassist.faq.index import SearchResult
-from btassist.faq.kb import NATIONAL, ContactRole, Entry, RegionContacts, Source
+from btassist.faq.index import Hit, SearchResult
+from btassist.faq.kb import Action as KbAction
+from btassist.faq.kb import ContactRole, Coverage, Entry, RegionContacts, Source
 from btassist.faq.models import FaqEventKind
 from btassist.faq.service import MAX_QUESTION
 from btassist.faq.store import KnowledgeBase
@@ -49,11 +51,13 @@ def _short(text: str, limit: int = MAX_BUTTON_TITLE) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def _source_line(source: Source, language: Language) -> str:
+def _source_name(source: Source) -> str:
     name = f"[{source.name}]({source.url})" if source.url else source.name
-    if source.seed and not source.url:
-        name = f"{name} ({source.seed})"
-    return t("faq.source", language, source=name)
+    return f"{name} ({source.seed})" if source.seed and not source.url else name
+
+
+def _source_line(source: Source, language: Language) -> str:
+    return t("faq.source", language, source=_source_name(source))
 
 
 def _vote_buttons(entry: Entry, language: Language, question: str) -> list[Element]:
@@ -66,30 +70,36 @@ def _vote_buttons(entry: Entry, language: Language, question: str) -> list[Eleme
     ]
 
 
+def _scope_line(entry: Entry, language: Language, scope_code: str | None) -> str:
+    """What the answer covers: the whole country, an overview of the regions, one region's
+    example, or the entry's (or the card's) region."""
+    if scope_code is not None:
+        return t("faq.scope_region", language, region=region_name(scope_code, language))
+    match entry.applies:
+        case Coverage.national:
+            return t("faq.scope_national", language)
+        case Coverage.overview:
+            return t("faq_kb.applies.overview", language)
+        case Coverage.example:
+            return t("faq_kb.applies.example", language)
+    return t("faq.scope_region", language, region=region_name(entry.scope, language))
+
+
 def _footer(
-    entry: Entry, language: Language, source: Source, scope_code: str | None = None
+    entry: Entry,
+    language: Language,
+    source: Source,
+    scope_code: str | None = None,
+    also: tuple[Source, ...] = (),
 ) -> list[Element]:
-    """Scope, source and review date; `scope_code` overrides the entry's scope when the card
+    """Scope, sources and review date; `scope_code` overrides the entry's scope when the card
     shows a region's own facts (its role contacts)."""
-    code = scope_code or entry.scope
-    scope = (
-        t("faq.scope_national", language)
-        if code == NATIONAL
-        else t("faq.scope_region", language, region=region_name(code, language))
-    )
-    return [
-        paragraph(
-            "\n\n".join(
-                [
-                    scope,
-                    _source_line(source, language),
-                    t("faq.reviewed", language, date=entry.reviewed.isoformat()),
-                ]
-            ),
-            subtle=True,
-        ),
-        paragraph(t("faq.helpful", language)),
-    ]
+    lines = [_scope_line(entry, language, scope_code), _source_line(source, language)]
+    if also:
+        names = ", ".join(_source_name(other) for other in also)
+        lines.append(t("faq_kb.also_sources", language, sources=names))
+    lines.append(t("faq.reviewed", language, date=entry.reviewed.isoformat()))
+    return [paragraph("\n\n".join(lines), subtle=True), paragraph(t("faq.helpful", language))]
 
 
 async def _studierektor(ctx: FlowContext, actor: Actor, language: Language) -> str:
@@ -101,15 +111,62 @@ async def _studierektor(ctx: FlowContext, actor: Actor, language: Language) -> s
 
 
 async def answer_card(
-    ctx: FlowContext, actor: Actor, entry: Entry, language: Language, question: str
+    ctx: FlowContext,
+    actor: Actor,
+    entry: Entry,
+    language: Language,
+    question: str,
+    *,
+    interpretation: str | None = None,
 ) -> Reply:
-    """An entry's answer as written, with its scope, source, review date and a vote."""
-    body = [heading(entry.title(language)), paragraph(entry.answer[language])]
+    """An entry's answer as written, with its scope, sources, review date, the caution once, the
+    feature it leads on to, and a vote; a probable answer first says which question it answers."""
+    body = _interpretation(interpretation, language)
+    body += [heading(entry.title(language)), paragraph(entry.answer[language])]
     if entry.caution:
         who = await _studierektor(ctx, actor, language)
-        body.append(paragraph(t("faq.caution", language, who=who)))
-    body += _footer(entry, language, entry.source)
-    return Reply(card=card(body, _vote_buttons(entry, language, question)))
+        note = entry.caution_note(language)
+        caution = (
+            t("faq_kb.caution", language, note=note, who=who)
+            if note
+            else t("faq.caution", language, who=who)
+        )
+        body.append(paragraph(caution))
+    body += _footer(entry, language, entry.source, also=entry.also)
+    buttons = _lead_on(entry, actor, language) + _vote_buttons(entry, language, question)
+    return Reply(card=card(body, buttons + _not_this(interpretation, language, question)))
+
+
+def _interpretation(interpretation: str | None, language: Language) -> list[Element]:
+    if interpretation is None:
+        return []
+    return [paragraph(t("faq_kb.probable", language, interpretation=interpretation), subtle=True)]
+
+
+def _not_this(interpretation: str | None, language: Language, question: str) -> list[Element]:
+    """ "Inte vad jag frågade" under a probable answer: the next topics and a person."""
+    if interpretation is None or not question:
+        return []
+    return [submit(t("faq_kb.not_what_i_asked", language), a.FaqOther(q=question[:MAX_QUESTION]))]
+
+
+_LEADS: dict[KbAction, a.Action] = {
+    KbAction.courses: a.Courses(),
+    KbAction.my_courses: a.MyCourses(),
+    KbAction.calendar: a.Calendar(),
+    KbAction.assessments: a.Assessments(),
+    KbAction.contacts: a.Ask(),
+    KbAction.trainees: a.MyTrainees(),
+}
+"""The flow each entry `action` leads on to."""
+
+
+def _lead_on(entry: Entry, actor: Actor, language: Language) -> list[Element]:
+    """The entry's `action` as a button, when this person may use that flow."""
+    lead = _LEADS.get(entry.action) if entry.action else None
+    if lead is None or entry.action is None or not lead.allowed(actor.roles):
+        return []
+    return [submit(t(f"faq_kb.action.{entry.action.value}", language), lead)]
 
 
 async def contacts_card(
@@ -119,12 +176,15 @@ async def contacts_card(
     entry: Entry,
     language: Language,
     question: str,
+    *,
+    interpretation: str | None = None,
 ) -> Reply:
     """A "who is my …" entry, answered from the actor's roster contacts and the region's roles."""
     assert entry.contact is not None
     wanted = _CAPACITIES[entry.contact]
     contacts = [c for c in await my_contacts_of(ctx, actor) if c.capacity in wanted]
-    body = [heading(entry.title(language)), paragraph(entry.answer[language])]
+    body = _interpretation(interpretation, language)
+    body += [heading(entry.title(language)), paragraph(entry.answer[language])]
     if contacts:
         lines = contact_lines(contacts, language)
         body.append(bullet_list(lines))
@@ -138,8 +198,9 @@ async def contacts_card(
         )
         body.append(bullet_list(_role_line(role, language) for role in roles.roles))
         source, scope = roles.source, actor.region
-    body += _footer(entry, language, source, scope)
-    return Reply(card=card(body, _vote_buttons(entry, language, question)))
+    body += _footer(entry, language, source, scope, also=roles.also if roles else ())
+    buttons = _vote_buttons(entry, language, question)
+    return Reply(card=card(body, buttons + _not_this(interpretation, language, question)))
 
 
 def _role_line(role: Any, language: Language) -> str:
@@ -154,33 +215,45 @@ async def entry_reply(
     entry: Entry,
     language: Language,
     question: str,
+    *,
+    interpretation: str | None = None,
 ) -> Reply:
     """The card for an entry: roster contacts for contact entries, else the written answer."""
     if entry.contact is not None:
-        return await contacts_card(ctx, actor, kb, entry, language, question)
-    return await answer_card(ctx, actor, entry, language, question)
+        return await contacts_card(
+            ctx, actor, kb, entry, language, question, interpretation=interpretation
+        )
+    return await answer_card(ctx, actor, entry, language, question, interpretation=interpretation)
 
 
 # --- typed questions ------------------------------------------------------------------------
 
 
 async def answer_question(ctx: FlowContext, actor: Actor, text: str) -> list[Reply] | None:
-    """Typed text no intent matched: the FAQ's answer, or "not sure" with a person to ask.
+    """Typed text no request matched: the FAQ's answer (a probable one says which question it
+    answers), or "not sure" with the closest topics and the people of the region asked about.
 
-    None for chatter that is no question at all ("blä", "ok"): the caller shows the menu.
+    None when no entry shares a word with it and it is no declined topic, or for chatter that
+    is no question at all ("blä", "ok"): the caller says "not understood" with the menu, and
+    nobody is asked to answer it.
     """
     if ctx.faq is None:
         return None
     question = text.strip()
     kb = ctx.faq.current
     result = kb.search(question, region=actor.region)
-    if not result.hits and not result.declined and _is_chatter(question):
+    if beyond_the_faq(result) or (result.proposed is None and _is_chatter(question)):
         return None
     language = _language(result, actor)
-    hit = result.answer
+    hit = result.proposed
     if hit is not None:
-        log.info("faq answered entry=%s score=%.2f", hit.entry.id, hit.score)
-        return [await entry_reply(ctx, actor, kb, hit.entry, language, question)]
+        log.info("faq answered entry=%s level=%s", hit.entry.id, result.level.value)
+        interpretation = result.interpretation(language)
+        reply = await entry_reply(
+            ctx, actor, kb, hit.entry, language, question, interpretation=interpretation
+        )
+        return [reply]
+    region = result.region or actor.region
     if result.declined is not None:
         # Never stored: a declined question may describe a patient.
         await usecases.note(
@@ -188,7 +261,7 @@ async def answer_question(ctx: FlowContext, actor: Actor, text: str) -> list[Rep
             kind=FaqEventKind.out_of_scope,
             language=language,
             entry_id=result.declined,
-            region=actor.region,
+            region=region,
         )
     else:
         await usecases.note(
@@ -196,35 +269,57 @@ async def answer_question(ctx: FlowContext, actor: Actor, text: str) -> list[Rep
             kind=FaqEventKind.unanswered,
             language=language,
             question=question,
-            region=actor.region,
+            region=region,
         )
-    recipients = await usecases.recipients(ctx.database, actor.region)
     log.info("faq not sure declined=%s", result.declined)
     intro = (
         _declined_text(result.declined, language)
         if result.declined
         else t("faq.not_sure", language)
     )
+    closest = () if result.declined else result.closest(2)
+    return [await _topics_and_people(ctx, actor, kb, region, question, language, intro, closest)]
+
+
+async def _topics_and_people(
+    ctx: FlowContext,
+    actor: Actor,
+    kb: KnowledgeBase,
+    region: str,
+    question: str,
+    language: Language,
+    intro: str,
+    topics: tuple[Hit, ...],
+) -> Reply:
+    """Topics to pick from, and the people of `region` who can answer, with "Fråga en person"."""
+    recipients = await usecases.recipients(ctx.database, region)
     body: list[Element] = [paragraph(intro)]
     actions: list[Element] = []
-    closest = () if result.declined else result.closest(2)
-    if closest:
+    if topics:
         body.append(paragraph(t("faq.closest", language)))
         actions += [
             submit(
                 _short(hit.entry.title(language)),
                 a.FaqTopic(entry=hit.entry.id, q=question[:MAX_QUESTION]),
             )
-            for hit in closest
+            for hit in topics
         ]
-    body.append(_person_hint(kb, actor, recipients, language))
+    body.append(_person_hint(kb, actor, region, recipients, language))
     if recipients:
-        actions.append(_ask_person_button(question, language))
-    return [Reply(card=card(body, actions))]
+        actions.append(_ask_person_button(question, language, region, actor))
+    return Reply(card=card(body, actions))
+
+
+def beyond_the_faq(result: SearchResult) -> bool:
+    """No entry shares a word with the text, it is no declined topic and it does not read as a
+    question: not something the FAQ (or a person it forwards to) is for, so "not understood"
+    and the menu. A real question no entry covers ("finns det ett gym i Gävle?") still gets the
+    people of the region it is about."""
+    return not result.hits and result.declined is None and not reads_as_question(result.question)
 
 
 def _is_chatter(text: str) -> bool:
-    """A word or two without a question mark, matching nothing: not a question."""
+    """A word or two without a question mark that the FAQ is not sure of: not a question."""
     return "?" not in text and len(text.split()) <= CHATTER_WORDS
 
 
@@ -233,22 +328,38 @@ def _declined_text(topic: str, language: Language) -> str:
     return t(key, language) if key in catalogue() else t("faq.declined", language)
 
 
-def _ask_person_button(question: str, language: Language) -> Element:
-    return submit(t("faq.ask_person", language), a.FaqForward(q=question[:MAX_QUESTION]))
+def _ask_person_button(
+    question: str, language: Language, region: str | None = None, actor: Actor | None = None
+) -> Element:
+    """ "Fråga en person": to the coordinators of the region asked about (the asker's own by
+    default)."""
+    other = region if actor is not None and region != actor.region else None
+    return submit(
+        t("faq.ask_person", language), a.FaqForward(q=question[:MAX_QUESTION], region=other)
+    )
 
 
 def _person_hint(
-    kb: KnowledgeBase, actor: Actor, recipients: list[usecases.Recipient], language: Language
+    kb: KnowledgeBase,
+    actor: Actor,
+    region: str,
+    recipients: list[usecases.Recipient],
+    language: Language,
 ) -> Element:
-    """Name the human who can answer: the region's coordinators, else its role contacts."""
+    """Name the humans who can answer: the region's coordinators, else its role contacts."""
     if recipients:
         names = ", ".join(f"{r.name} ({r.email})" for r in recipients)
         return paragraph(t("faq.person_hint", language, names=names))
-    roles = kb.contacts.get(actor.region)
+    roles = kb.contacts.get(region)
     if roles is None:
         return paragraph(t("faq.person_unknown", language))
     lines = "\n".join(f"- {_role_line(role, language)}" for role in roles.roles)
-    return paragraph(t("faq.person_roles", language) + "\n" + lines)
+    intro = (
+        t("faq.person_roles", language)
+        if region == actor.region
+        else t("faq_chat.person_roles_of", language, region=region_name(region, language))
+    )
+    return paragraph(intro + "\n" + lines)
 
 
 # --- buttons --------------------------------------------------------------------------------
@@ -263,6 +374,19 @@ async def show_topic(ctx: FlowContext, actor: Actor, action: a.FaqTopic) -> list
     if entry is None:
         return [Reply(text=t("faq.topic_gone", actor.language))]
     return [await entry_reply(ctx, actor, kb, entry, actor.language, action.q)]
+
+
+async def other_topics(ctx: FlowContext, actor: Actor, action: a.FaqOther) -> list[Reply]:
+    """ "Inte vad jag frågade": the next topics for the question, and a person to ask."""
+    if ctx.faq is None:
+        return []
+    kb = ctx.faq.current
+    result = kb.search(action.q, region=actor.region)
+    language = _language(result, actor)
+    intro = t("faq_kb.other_topics", language)
+    region = result.region or actor.region
+    topics = result.alternatives(2)
+    return [await _topics_and_people(ctx, actor, kb, region, action.q, language, intro, topics)]
 
 
 async def vote(ctx: FlowContext, actor: Actor, action: a.FaqVote) -> list[Reply]:
@@ -289,7 +413,9 @@ async def forward(ctx: FlowContext, actor: Actor, action: a.FaqForward) -> list[
     text = action.q.strip()
     if not text:
         return [Reply(text=t("faq.forward_empty", lang))]
-    forwarded = await usecases.forward(ctx.database, actor=actor, text=text)
+    forwarded = await usecases.forward(
+        ctx.database, actor=actor, text=text, region=action.region or actor.region
+    )
     if forwarded is None:
         return [Reply(text=t("faq.person_unknown", lang))]
     names = ", ".join(r.name for r in forwarded.recipients)

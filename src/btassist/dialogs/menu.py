@@ -94,3 +94,11 @@ def _plain_menu(roles: frozenset[Role], language: Language) -> Card:
 def menu_reply(actor: Actor, *, welcome: bool = False, local_mode: bool = False) -> Reply:
     """The menu as a reply."""
     return Reply(card=menu_card(actor, welcome=welcome, local_mode=local_mode))
+
+
+def not_understood(actor: Actor, text: str) -> list[Reply]:
+    """A friendly "I did not understand" with the menu."""
+    return [
+        Reply(text=t("not_understood", actor.language, text=text[:80])),
+        Reply(card=menu_card(actor)),
+    ]

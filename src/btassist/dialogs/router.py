@@ -2,7 +2,8 @@
 
 One path for everything a person sends: a click is parsed into its typed action (bad data is
 "this button is out of date", never an exception); typed text first continues whatever the bot
-waits for (conversation state), else is matched to an action, else goes to the FAQ.
+waits for (conversation state), else is read as a request (dialogs/requests.py: the intent
+table, then one-sentence requests), else goes to the FAQ.
 """
 
 from __future__ import annotations
@@ -29,10 +30,11 @@ from btassist.dialogs import (
     privacy,
     reach,
     reminders,
+    requests,
     uploads,
 )
-from btassist.dialogs.intents import CANCEL_WORDS, YES_WORDS, says, understand
-from btassist.dialogs.menu import menu_card, menu_reply
+from btassist.dialogs.intents import CANCEL_WORDS, YES_WORDS, says
+from btassist.dialogs.menu import menu_card, menu_reply, not_understood
 from btassist.dialogs.turn import FlowContext, Message, Reply
 from btassist.faq.usecases import REPLY_FLOW
 from btassist.i18n.catalogue import t
@@ -114,6 +116,13 @@ HANDLERS: dict[type[a.Action], Handler] = {
     a.ExportPlans: downloads.export_region_plans,
     a.Overview: cohort.cohort_overview,
     a.ExportOverview: downloads.export_cohort_overview,
+    # one-sentence requests (dialogs/understanding.py)
+    a.EnrolIn: requests.enrol_in,
+    a.Sessions: requests.sessions_of,
+    a.WithdrawFrom: requests.withdraw_from,
+    a.CoursesLeft: courses.courses_left,
+    a.Thanks: requests.thanks,
+    a.FaqOther: faq.other_topics,
 }
 
 # The flows whose steps wait for typed text (conversation state), by flow name, and what
@@ -147,17 +156,22 @@ async def respond(
     text = message.text.strip()
     if waiting is not None:
         return await _continue(ctx, actor, waiting, text)
-    action = understand(text)
-    if action is None and says(text, CANCEL_WORDS):
+    if says(text, CANCEL_WORDS):
         return [Reply(text=t("cancel.nothing", actor.language)), menu_reply(actor)]
-    if action is None:
-        # Broadcasts: a message right after an announcement gets its author as someone to ask.
-        about = await broadcast.after_announcement(ctx, actor, text)
-        if about is not None:
-            return about
-        answered = await faq.answer_question(ctx, actor, text) if text else None
-        return answered if answered is not None else not_understood(actor, text)
-    return await dispatch(ctx, actor, action, waiting)
+    read = await requests.read_request(ctx, actor, text)
+    if isinstance(read, a.Thanks):  # "tack!" to an announcement: its author is a click away
+        thanked = await dispatch(ctx, actor, read, waiting)
+        return [*thanked, *await broadcast.author_hint(ctx, actor, text)]
+    if isinstance(read, a.Action):
+        return await dispatch(ctx, actor, read, waiting)
+    # Broadcasts: a message right after an announcement gets its author as someone to ask.
+    about = await broadcast.after_announcement(ctx, actor, text)
+    if about is not None:
+        return about
+    if read is not None:
+        return read  # which course? / the closest courses / not understood
+    answered = await faq.answer_question(ctx, actor, text) if text else None
+    return answered if answered is not None else not_understood(actor, text)
 
 
 async def _continue(ctx: FlowContext, actor: Actor, waiting: Waiting, text: str) -> list[Reply]:
@@ -205,14 +219,6 @@ async def dispatch(
     if isinstance(action, a.ShowCourse):
         return await courses.show_course(ctx, actor, action, clicked=clicked)
     return await HANDLERS[type(action)](ctx, actor, action)
-
-
-def not_understood(actor: Actor, text: str) -> list[Reply]:
-    """A friendly "I did not understand" with the menu."""
-    return [
-        Reply(text=t("not_understood", actor.language, text=text[:80])),
-        Reply(card=menu_card(actor)),
-    ]
 
 
 def out_of_date(actor: Actor) -> list[Reply]:

@@ -27,6 +27,7 @@ from btassist.faq.morphology import CompoundLexicon, compound_lexicon
 from btassist.faq.text import (
     COMPOUND_CREDIT,
     CONCEPT_PREFIX,
+    GENERAL_WORDS,
     PLACE_NAMES,
     QUESTION_WORDS,
     STOPWORDS,
@@ -62,6 +63,8 @@ TYPO_TWO_LENGTH = 10
 KEYWORD_FACTOR = 0.85
 RERANKED = 15
 """Only the best entries by BM25 are compared variant by variant."""
+NEAR_WORDS_SWAPPED = 2
+"""A question of function words alone is nearly a variant that differs by one word swapped."""
 QUESTION_WORD_WEIGHT = 0.5
 """Question words separate "what" from "when" but must not carry an answer on their own."""
 
@@ -228,6 +231,8 @@ class _Query:
     matchers: tuple[tuple[float, frozenset[str], tuple[tuple[frozenset[str], float], ...]], ...]
     """Per token: its weight, its one-word terms, and its compounds' parts with the credit each
     matching part earns."""
+    incidental: frozenset[str] = frozenset()
+    """Numbers and names ("2019", "Lund"): details of a question, never its missing topic."""
 
 
 @dataclass
@@ -382,10 +387,19 @@ class FaqIndex:
             if token.surface not in PLACE_NAMES or self._known(token)
         ]
 
+    def knows(self, word: str) -> bool:
+        """Whether a word means something to the knowledge base: one of its words or concepts (or
+        a typo of one), or a declined topic's. Text none of whose words it knows is no question
+        the FAQ could help with ("asdkjh qwe")."""
+        if any(self._known(token) for token in self.analyser.tokens(word)):
+            return True
+        folded = fold(word)
+        return self._nearest(folded) is not None or self._declined_topic(word) is not None
+
     def _idf(self, term: str) -> float:
         return max(self.idf.get(term, self.unknown_idf), IDF_FLOOR)
 
-    def _token_weight(self, token: Token) -> float:
+    def _token_weight(self, token: Token, incidental: frozenset[str] = frozenset()) -> float:
         known = [
             sum(self._idf(t) for t in alt) / len(alt)
             for alt in token.alternatives
@@ -393,9 +407,9 @@ class FaqIndex:
         ]
         if known:
             return token.weight * max(known)
-        # An unseen short word ("ny", "ok") or number ("2018") is more likely chatter than a
-        # missing topic.
-        short = len(token.surface) <= SHORT_WORD or token.surface.isdigit()
+        # An unseen short word ("ny", "ok"), number ("2018") or name ("Lund") is more likely
+        # chatter or a detail than a missing topic.
+        short = len(token.surface) <= SHORT_WORD or token.surface in incidental
         return token.weight * self.unknown_idf * (SHORT_UNKNOWN_WEIGHT if short else UNKNOWN_WEIGHT)
 
     def _group_weight(self, group: tuple[frozenset[str], frozenset[str]]) -> float:
@@ -458,17 +472,23 @@ class FaqIndex:
 
     def _query(self, question: str, *, region_words: bool) -> _Query:
         tokens = self.query_tokens(question, region_words=region_words)
-        weights = tuple(self._token_weight(token) for token in tokens)
+        incidental = _incidental(question) | {
+            token.surface for token in tokens if _general(token.surface)
+        }
+        weights = tuple(self._token_weight(token, incidental) for token in tokens)
         return _Query(
             tokens=tuple(tokens),
             weights=weights,
             # Question words rank ("när" vs "vad") but say nothing about the topic: no coverage.
+            # … nor do everyday words ("read", "based on", "offer"): they never name what it is
+            # about, even where an answer happens to use them.
             coverage_weights=tuple(
-                0.0 if token.surface in QUESTION_WORDS else weight
+                0.0 if token.surface in QUESTION_WORDS or _general(token.surface) else weight
                 for token, weight in zip(tokens, weights, strict=True)
             ),
             terms=frozenset(t for token in tokens for alt in token.alternatives for t in alt),
             total=sum(weights),
+            incidental=incidental,
             matchers=tuple(
                 (
                     weight,
@@ -590,6 +610,10 @@ class FaqIndex:
         confident = self._confident(best, margin)
         if confident and not self._shares_topic(best.matched, query, question):
             confident = False
+        if confident and _asks_otherwise(question, best.matched):
+            confident = False  # "what certificates …" is not "who issues the certificate"
+        if confident and _speaks_as_another(question, best.matched):
+            confident = False  # "… har jag som handledare": asked as a supervisor
         # Safety rules: a wrong answer is worse than none, so a plausible rival means "not sure".
         rival = self._uncovered_rival(best, hits, query) or _named_region_rival(
             best, hits, named, self.thresholds.named_region_margin
@@ -618,7 +642,10 @@ class FaqIndex:
         limits = self.thresholds
         matched = self._matched_words(hit.matched, query)
         if matched < 1:
-            return False
+            # Function words and "BT" only ("vilka måste göra BT"): nearly one of its questions.
+            return not set(_normalised(question).split()) - {
+                "bt"
+            } - QUESTION_WORDS and self._shares_topic(hit.matched, query, question)
         # One shared word ("byta" of "byta specialitet", "legitimation" of "hur länge gäller
         # min legitimation") is not a shared topic, unless it is nearly all the question says
         # or the question is nearly one of the entry's own.
@@ -648,6 +675,7 @@ class FaqIndex:
         return any(
             weight > 0
             and len(token.surface) > SHORT_WORD
+            and token.surface not in query.incidental
             and not any(term in self.idf for alt in token.alternatives for term in alt)
             for token, weight in zip(query.tokens, query.coverage_weights, strict=True)
         )
@@ -692,6 +720,15 @@ class FaqIndex:
         if self._matched_words(entry, query) >= self.thresholds.min_matched_words:
             return True
         asked = _normalised(question)
+        if not set(asked.split()) - {"bt"}:
+            # Only function words and "BT" ("måste alla göra BT?", "kan man göra om BT?"): the
+            # function words are what it asks, so a variant must say them, one word swapped at
+            # most ("alla" for "jag").
+            said = set(words(question))
+            return any(
+                len(said ^ set(words(variant))) <= NEAR_WORDS_SWAPPED
+                for variant in (*entry.questions.sv, *entry.questions.en)
+            )
         words_asked = set(asked.split()) | QUESTION_WORDS | {"bt"}
         return any(
             fuzz.token_set_ratio(asked, phrasing) >= self.thresholds.near_variant
@@ -725,6 +762,68 @@ class FaqIndex:
             )
             or (hit.coverage >= limits.coverage and margin >= limits.margin)
         )
+
+
+_NAME = re.compile(r"(?<=[\w,;:] )[A-ZÅÄÖ][\w-]+")
+_NUMBER = re.compile(r"\b\d+\b")
+
+
+def _general(word: str) -> bool:
+    """An everyday word, in any of its English endings ("gives", "started", "reading")."""
+    return word in GENERAL_WORDS or any(
+        word.endswith(ending) and word[: -len(ending)] in GENERAL_WORDS
+        for ending in ("s", "es", "ed", "d", "ing")
+    )
+
+
+def _incidental(question: str) -> frozenset[str]:
+    """Folded numbers ("2019") and names written with a capital inside a sentence ("i Lund"):
+    details of a question, not its topic. Acronyms in capitals ("BT", "IUP") are not names."""
+    names = [word for word in _NAME.findall(question) if not word.isupper()]
+    return frozenset(fold(word) for word in [*names, *_NUMBER.findall(question)])
+
+
+_ASKING: Mapping[str, str] = {
+    **dict.fromkeys(("vad", "vilken", "vilket", "vilka", "what", "which"), "what"),
+    **dict.fromkeys(("vem", "vems", "who", "whom", "whose"), "who"),
+    **dict.fromkeys(("nar", "when"), "when"),
+    **dict.fromkeys(("var", "vart", "where"), "where"),
+    **dict.fromkeys(("varfor", "why"), "why"),
+}
+"""Question words by what they ask for: a person, a time, a place, a thing."""
+
+
+def _asks_otherwise(question: str, entry: Entry) -> bool:
+    """Whether the question asks for a person, time or place (or a thing) that none of the
+    entry's own questions asks for: then it may be another question about the same words."""
+    asked = {_ASKING[word] for word in words(question) if word in _ASKING}
+    if len(asked) != 1:
+        return False
+    answered = {
+        _ASKING[word]
+        for variant in (*entry.questions.sv, *entry.questions.en)
+        for word in words(variant)
+        if word in _ASKING
+    }
+    return bool(answered) and not asked & answered
+
+
+_AS_ROLE = re.compile(
+    r"\bsom (?:bt )?(?:huvud|klinik)?handledare\b|\bsom (?:bt )?(?:studierektor|koordinator|"
+    r"samordnare)\b|\bas (?:a |the |an )?(?:bt )?(?:main |clinical )?(?:supervisor|director of "
+    r"studies|coordinator)\b"
+)
+
+
+def _speaks_as_another(question: str, entry: Entry) -> bool:
+    """Whether the asker says which role they ask as ("jag som handledare") and none of the
+    entry's questions is asked from that role: it answers a BT doctor's question instead."""
+    if not _AS_ROLE.search(" ".join(words(question)).replace("-", " ")):
+        return False
+    return not any(
+        _AS_ROLE.search(" ".join(words(variant)).replace("-", " "))
+        for variant in (*entry.questions.sv, *entry.questions.en)
+    )
 
 
 def _same_topic(one: Entry, other: Entry) -> bool:

@@ -66,6 +66,7 @@ class Action(StrEnum):
     calendar = "calendar"
     assessments = "assessments"
     contacts = "contacts"
+    trainees = "trainees"
 
 
 class _Strict(BaseModel):

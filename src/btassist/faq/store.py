@@ -43,6 +43,10 @@ class KnowledgeBase:
         """See `FaqIndex.search`."""
         return self.index.search(question, region=region)
 
+    def knows(self, word: str) -> bool:
+        """See `FaqIndex.knows`."""
+        return self.index.knows(word)
+
 
 def load_knowledge_base(directory: Path = PACKAGED_KB) -> KnowledgeBase:
     """Read, validate and index a directory; raises `KnowledgeBaseError` with file and line."""

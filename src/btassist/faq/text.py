@@ -54,10 +54,21 @@ STOPWORDS = _wordset(
 )
 # Pronouns, "need", "new", "usually" and "use" are how people pad a question ("behöver jag …",
 # "I am new", "what system does X use"); they never say what it is about.
+GENERAL_WORDS = _wordset(
+    """
+    read reading find found look looking see check checked fulfill fulfil fulfilled skip
+    skipped give gives given get gets getting make makes made tell told say says said based
+    point idea sure exactly anyway really right hi hello dear thank thanks okay offer offers
+    offered write written wrote
+    lasa hitta kolla brukar brukade hej tack
+    """
+)
+"""Everyday words that say how a person asks, never what about: unknown to the knowledge base,
+they are details of a question, not a missing topic ("… to fulfill", "where can I read …")."""
 QUESTION_WORDS = _wordset(
     "vad vem vilka vilken vilket hur nar var varfor betyder innebar what who which how when where "
     "why whom mean means meaning manga many much forklara forklar beskriv beskriva beratta "
-    "explain describe tell innehalla innehaller contain contains include includes"
+    "explain describe tell innehalla innehaller contain contains include includes handlar"
 )
 """Question words, and requests that work as one ("förklara X" asks "vad är X", "vad innehåller
 X" asks the same)."""

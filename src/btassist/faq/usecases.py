@@ -87,17 +87,21 @@ async def note(
         )
 
 
-async def forward(database: Database, *, actor: Actor, text: str) -> Forwarded | None:
-    """Store a question for the region's coordinators and notify each of them once; None when
-    the region has nobody to ask. The same open question twice is sent once."""
+async def forward(
+    database: Database, *, actor: Actor, text: str, region: str | None = None
+) -> Forwarded | None:
+    """Store a question for the coordinators of `region` (default: the asker's) and notify each
+    of them once; None when the region has nobody to ask. The same open question twice is sent
+    once."""
+    region = region or actor.region
     async with unit_of_work(database) as uow:
-        to = await service.recipients_for(uow.session, actor.region)
+        to = await service.recipients_for(uow.session, region)
         if not to:
             return None
         question, created = await service.forward_question(
             uow.session,
             asker_id=actor.person_id,
-            region=actor.region,
+            region=region,
             language=actor.language,
             text=text,
         )

@@ -1,0 +1,449 @@
+"""One-sentence requests: from "anmäl mig till försäkringsmedicin i mars" to the action it asks for.
+
+A sentence is read in three steps, all without the database: a time phrase is taken out
+(dialogs/when.py), the cue table (dialogs/intents.py `CUES`) says what is wanted, and what is
+left names the course. `read` does the first two; `resolve` looks the course up among the
+region's courses: one course is the typed action itself, several are a choice to offer, none
+are the closest to offer. Thanks, greetings, "help" and language switches are whole messages;
+text no vocabulary knows ("asdkjh qwe", "ok") is `Meaningless`, never a question for a person.
+Anything else is left to the FAQ (None).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
+from btassist.common.language import Language
+from btassist.common.text import fold
+from btassist.courses.models import Course, CourseKind
+from btassist.courses.overview import match_courses, scored_courses
+from btassist.dialogs import actions as a
+from btassist.dialogs import intents
+from btassist.dialogs.intents import CUES, Cue, Want
+from btassist.dialogs.when import Window, prepare, read_time
+from btassist.faq.text import PLACE_NAMES, QUESTION_WORDS, STOPWORDS, regions_named
+from btassist.roster.models import Role
+
+CONTACT_ENTRIES = {
+    "supervisor": "contact-supervisor",
+    "main_supervisor": "contact-main-supervisor",
+    "studierektor": "contact-studierektor",
+    "coordinator": "contact-coordinator",
+    "all": "contact-all",
+}
+"""The FAQ's "who is my …" entries, answered from the asker's roster contacts."""
+SUPERVISOR_GUIDE = "supervisor-role"
+"""The FAQ entry on what a handledare does, with a button to their BT doctors."""
+
+BARE_COURSE = 88.0
+"""A message that is only a course's name (no request, no question) must name it this closely."""
+CLOSEST = 3
+TYPO_MIN = 5
+TYPO_TWO = 9
+
+_COURSE_MENTIONS = ("kurs", "course", "temadag", "theme", "seminari", "utbildning", "traff")
+"""Parts of words that say a course is meant ("strålskyddskursen", "theme day")."""
+_NOT_COURSE_NAME = (
+    frozenset(fold(word) for word in intents.FILLER)
+    | frozenset(
+        intents.phrases(
+            "mig, till, pa, for, fran, med, om, av, i, in, on, the, a, an, to, for, from, of, my, "
+            "me, min, mina, mitt, jag, vill, kan, du, snalla, please, tack, garna, ocksa, plats, "
+            "kursen, kurs, kurser, course, courses, tillfalle, tillfallet, tillfallen, gang, date, "
+            "dates, session, sessions, nasta, next, vecka, den, det, en, ett"
+        )
+    )
+    | STOPWORDS
+    | QUESTION_WORDS
+    | PLACE_NAMES
+)
+"""Words that never name a course: what is left of a sentence after them is the course. (The
+region's name is no part of it: only the asker's region's courses are looked at, and their codes
+begin with it.)"""
+_BOOKED = frozenset({Want.enrol, Want.withdraw, Want.sessions, Want.participants})
+"""Requests about sessions: a web course (no sessions) is not what they mean when another is."""
+_STRONG = frozenset({Want.enrol, Want.withdraw})
+"""Commands that name a course for sure: no match is "no such course", not a question."""
+
+
+@dataclass(frozen=True)
+class Request:
+    """What a sentence wants, the words that name its course, and its time."""
+
+    want: Want
+    course_words: str = ""
+    window: Window | None = None
+    who: str | None = None
+    mentions_course: bool = False
+    bare: bool = False
+    """No request word at all: only a course's (close) name makes it one."""
+
+
+@dataclass(frozen=True)
+class Act:
+    """The sentence is this action."""
+
+    action: a.Action
+
+
+@dataclass(frozen=True)
+class Choose:
+    """Several courses fit: ask which, each button the same request for one course."""
+
+    actions: tuple[tuple[Course, a.Action], ...]
+
+
+@dataclass(frozen=True)
+class NoCourse:
+    """No course has that name: offer the closest, each button the same request."""
+
+    words: str
+    closest: tuple[tuple[Course, a.Action], ...]
+
+
+@dataclass(frozen=True)
+class Meaningless:
+    """Nothing to act on and no question: "not understood" and the menu."""
+
+
+Interpretation = Act | Choose | NoCourse | Meaningless
+Knows = Callable[[str], bool]
+
+
+def interpret(
+    text: str,
+    *,
+    roles: frozenset[Role],
+    language: Language,
+    today: date,
+    courses: Sequence[Course],
+    knows: Knows,
+) -> Interpretation | None:
+    """The request a sentence makes, resolved against the region's courses (None: the FAQ's)."""
+    found = read(text, roles=roles, language=language, today=today, knows=knows)
+    if isinstance(found, Request):
+        return resolve(found, roles=roles, courses=courses)
+    return found
+
+
+def read(
+    text: str, *, roles: frozenset[Role], language: Language, today: date, knows: Knows
+) -> Request | Act | Meaningless | None:
+    """What a sentence asks for, before any course is looked up: a whole-message keyword
+    ("kurser") or command ("kurs stas") of the intent table first, then the sentence."""
+    prepared = prepare(text)
+    time = read_time(prepared, today=today)
+    if time is not None:
+        start, end = time.span
+        prepared = f"{prepared[:start]} {prepared[end:]}"
+    words = _words(prepared)
+    if not words:
+        return Meaningless() if time is None else None
+    whole = _whole_message(words, language) or intents.exact_intent(text)
+    if whole is not None:
+        return Act(whole)
+    command = intents.match_command(text)
+    if isinstance(command, a.ExportParticipants):
+        return Act(command)  # the export looks its course up itself, offering a choice
+    words = _repaired(words, knows)
+    window = time.window if time else None
+    for cue in CUES:
+        if cue.roles is not None and not cue.roles & roles:
+            continue
+        used = _cue_match(cue, words)
+        if used is None:
+            continue
+        rest = [word for position, word in enumerate(words) if position not in used]
+        return Request(cue.want, _course_words(rest), window, cue.who, _mentions_course(words))
+    # The intent table's whole-message keywords ("kurser", "kalendr") and commands ("kurs stas").
+    keyword = intents.match_intent(text)
+    if keyword is not None:
+        return Act(keyword)
+    if command is not None:
+        want = Want.participants if isinstance(command, a.Participants) else Want.show_course
+        query = _course_words(_words(prepare(command.query)))
+        return Request(want, query, mentions_course=True)
+    if _meaningless(words, knows):
+        return Meaningless()
+    if any(word in QUESTION_WORDS for word in words) or "?" in text:
+        return None
+    course_words = _course_words(words)
+    return Request(Want.show_course, course_words, window, bare=True) if course_words else None
+
+
+def resolve(
+    request: Request, *, roles: frozenset[Role], courses: Sequence[Course]
+) -> Interpretation | None:
+    """The request with its course looked up: an action, a choice, or the closest courses."""
+    want = request.want
+    simple = _simple_action(request)
+    if simple is not None:
+        return Act(simple)
+    if want in _BOOKED - {Want.sessions, Want.participants} and Role.doctor not in roles:
+        want = Want.show_course  # only BT doctors enrol: others see the course
+    words = request.course_words
+    if request.bare:
+        scored = scored_courses(words, list(courses))
+        if scored and scored[0][0] >= BARE_COURSE:
+            return _chosen(want, match_courses(words, list(courses)), request.window)
+        return None
+    if not words:
+        return _without_course(want, request.window)
+    matches = match_courses(words, list(courses))
+    if want in _BOOKED:
+        bookable = [course for course in matches if course.kind is not CourseKind.webbkurs]
+        matches = bookable or matches
+    if matches:
+        return _chosen(want, matches, request.window)
+    if want in _STRONG or request.mentions_course:
+        closest = [course for _, course in scored_courses(words, list(courses))[:CLOSEST]]
+        return NoCourse(words, tuple((c, _action(want, c, request.window)) for c in closest))
+    if want in (Want.withdraw, Want.participants):
+        return _without_course(want, request.window)
+    return None
+
+
+def action_for(want: Want, course: Course, window: Window | None) -> a.Action:
+    """The request for one course: what a "which course?" button carries."""
+    return _action(want, course, window)
+
+
+# --- whole messages ---------------------------------------------------------------------------
+
+
+def _whole_message(words: list[str], language: Language) -> a.Action | None:
+    """Thanks, greetings and "what can you do", and language switches: the message as a whole."""
+    if _contains_any(words, intents.THANKS) and all(
+        word in intents.POLITE or _contains_any([word], intents.THANKS) for word in words
+    ):
+        return a.Thanks()
+    rest = [word for word in words if word not in intents.GREETINGS]
+    if len(rest) < len(words) and not rest:
+        return a.Help()
+    if " ".join(rest) in intents.HELP_PHRASES:
+        return a.Help()
+    other_words = [w for w in words if w not in intents.LANGUAGE_WORDS]
+    if not other_words and _contains_any(words, intents.TOGGLE_LANGUAGE):
+        return a.English() if language is Language.sv else a.Swedish()
+    if other_words and all(w in {"english", "engelska", "svenska", "swedish"} for w in other_words):
+        if set(other_words) <= {"english", "engelska"}:
+            return a.English()
+        if set(other_words) <= {"svenska", "swedish"}:
+            return a.Swedish()
+    return None
+
+
+# --- cues -------------------------------------------------------------------------------------
+
+
+def _words(prepared: str) -> list[str]:
+    """Folded words, hyphenated and slashed words split ("stas-kursen", "at/bt")."""
+    return fold(prepared.replace("-", " ").replace("/", " ").replace("?", " ")).split()
+
+
+@lru_cache(maxsize=1024)
+def _pattern(phrase: str) -> tuple[tuple[str, bool], ...]:
+    """A phrase as (word, is-prefix) pairs; "" for a lone `*`."""
+    return tuple(
+        ("", True) if word == "*" else (word.rstrip("*"), word.endswith("*"))
+        for word in phrase.split()
+    )
+
+
+def _at(phrase: str, words: Sequence[str], start: int) -> bool:
+    pattern = _pattern(phrase)
+    if start + len(pattern) > len(words):
+        return False
+    return all(
+        words[start + offset].startswith(word) if prefix else words[start + offset] == word
+        for offset, (word, prefix) in enumerate(pattern)
+    )
+
+
+def _find(phrases: Sequence[str], words: Sequence[str]) -> set[int]:
+    """The positions of every word that some phrase covers."""
+    used: set[int] = set()
+    for phrase in phrases:
+        length = len(_pattern(phrase))
+        for start in range(len(words)):
+            if _at(phrase, words, start):
+                used.update(range(start, start + length))
+    return used
+
+
+def _contains_any(words: Sequence[str], phrases: Sequence[str]) -> bool:
+    return bool(_find(phrases, words))
+
+
+def _cue_match(cue: Cue, words: list[str]) -> set[int] | None:
+    """The positions a cue covers, or None when the sentence is not that request."""
+    if cue.unless and _contains_any(words, cue.unless):
+        return None
+    used: set[int] = set()
+    for group in cue.groups:
+        found = _find(group, words)
+        if not found:
+            return None
+        used |= found
+    return used
+
+
+@lru_cache(maxsize=1)
+def _vocabulary() -> tuple[frozenset[str], tuple[str, ...]]:
+    """Every word of the cues and keywords, and the prefixes of `x*` phrases."""
+    whole: set[str] = set()
+    prefixes: set[str] = set()
+    phrase_lists: list[Sequence[str]] = [
+        intents.THANKS,
+        intents.TOGGLE_LANGUAGE,
+        tuple(intents.HELP_PHRASES),
+        tuple(intents.GREETINGS),
+        tuple(intents.POLITE),
+        tuple(intents.LANGUAGE_WORDS),
+        tuple(intents.CHATTER),
+        tuple(fold(k) for spec in intents.INTENTS for k in spec.keywords),
+    ]
+    for cue in CUES:
+        phrase_lists += [*cue.groups, cue.unless]
+    for phrases in phrase_lists:
+        for phrase in phrases:
+            for word, prefix in _pattern(phrase):
+                if word:
+                    (prefixes if prefix else whole).add(word)
+    return frozenset(whole), tuple(sorted(prefixes))
+
+
+def _in_vocabulary(word: str) -> bool:
+    whole, prefixes = _vocabulary()
+    return word in whole or word.startswith(prefixes)
+
+
+def _repaired(words: list[str], knows: Knows) -> list[str]:
+    """Typos of request words repaired ("outlok", "avanmla"), leaving words something knows."""
+    whole, _ = _vocabulary()
+    candidates = sorted(word for word in whole if len(word) >= TYPO_MIN - 1)
+    repaired = []
+    for word in words:
+        if len(word) >= TYPO_MIN and not _in_vocabulary(word) and not knows(word):
+            typos = 2 if len(word) >= TYPO_TWO else 1
+            found = process.extractOne(word, candidates, scorer=OSA.distance, score_cutoff=typos)
+            repaired.append(str(found[0]) if found else word)
+        else:
+            repaired.append(word)
+    return repaired
+
+
+def _course_words(words: Sequence[str]) -> str:
+    return " ".join(word for word in words if word not in _NOT_COURSE_NAME)
+
+
+def _mentions_course(words: Sequence[str]) -> bool:
+    return any(part in word for word in words for part in _COURSE_MENTIONS)
+
+
+_ASKING_FIRST = frozenset(
+    intents.phrases(
+        "finns, kan, far, maste, ar, ska, skall, behover, galler, hur, vad, vem, var, nar, vilka, "
+        "vilken, vilket, varfor, do, does, is, are, can, may, should, must, will, who, what, "
+        "when, where, which, why, how"
+    )
+)
+"""Words a question begins with (Swedish asks by putting the verb first: "finns det …")."""
+
+
+def reads_as_question(text: str) -> bool:
+    """Whether text is put as a question (begins as one, or names a region): then it is for
+    the FAQ or a person, even when no word of it is known ("finns det ett gym i Gävle?")."""
+    words = _words(prepare(text))
+    return (bool(words) and words[0] in _ASKING_FIRST) or bool(regions_named(text))
+
+
+def _meaningless(words: Sequence[str], knows: Knows) -> bool:
+    """No word left that anything knows, once chatter and greetings are set aside."""
+    if len(words) > 1 and reads_as_question(" ".join(words)):
+        return False
+    content = [
+        word
+        for word in words
+        if word not in intents.CHATTER and word not in intents.GREETINGS and word not in STOPWORDS
+    ]
+    return not any(_in_vocabulary(word) or knows(word) for word in content if not _noise(word))
+
+
+_NOISE = re.compile(r"^(?:\d+|(.)\1+|[a-z])$")
+
+
+def _noise(word: str) -> bool:
+    """Digits alone, one letter over and over ("kkkk"), a single letter."""
+    return bool(_NOISE.match(word))
+
+
+# --- actions ----------------------------------------------------------------------------------
+
+
+def _simple_action(request: Request) -> a.Action | None:
+    """The requests that need no course."""
+    match request.want:
+        case Want.remaining:
+            return a.CoursesLeft()
+        case Want.courses:
+            return a.Courses()
+        case Want.my_courses:
+            return a.MyCourses()
+        case Want.calendar:
+            return a.Calendar()
+        case Want.new_calendar_link:
+            return a.NewCalendarLink()
+        case Want.assessments:
+            return a.Assessments()
+        case Want.contact:
+            return a.FaqTopic(entry=CONTACT_ENTRIES[request.who or "all"])
+        case Want.trainees:
+            return a.MyTrainees()
+        case Want.supervisor_guide:
+            return a.FaqTopic(entry=SUPERVISOR_GUIDE)
+        case Want.reports:
+            return a.Reports()
+        case Want.broadcast:
+            return a.Broadcast()
+    return None
+
+
+def _without_course(want: Want, window: Window | None) -> Interpretation | None:
+    """A request that names no course: enrol shows the catalogue, withdraw what I hold."""
+    match want:
+        case Want.enrol:
+            return Act(a.Courses())
+        case Want.withdraw:
+            start, end = (window.start, window.end) if window else (None, None)
+            return Act(a.WithdrawFrom(start=start, end=end))
+        case Want.participants:
+            return Act(a.Participants())
+    return None
+
+
+def _chosen(want: Want, matches: Sequence[Course], window: Window | None) -> Interpretation:
+    actions = tuple((course, _action(want, course, window)) for course in matches)
+    return Act(actions[0][1]) if len(actions) == 1 else Choose(actions)
+
+
+def _action(want: Want, course: Course, window: Window | None) -> a.Action:
+    assert course.id is not None
+    start, end = (window.start, window.end) if window else (None, None)
+    match want:
+        case Want.enrol:
+            return a.EnrolIn(course_id=course.id, start=start, end=end)
+        case Want.withdraw:
+            return a.WithdrawFrom(course_id=course.id, start=start, end=end)
+        case Want.sessions:
+            return a.Sessions(course_id=course.id, start=start, end=end)
+        case Want.participants:
+            return a.Participants(course_id=course.id)
+    return a.ShowCourse(course_id=course.id)

@@ -1,0 +1,117 @@
+"""Reading one-sentence requests without the chat: time phrases, what is wanted, which course."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from btassist.common.language import Language
+from btassist.courses.models import Course, CourseKind
+from btassist.dialogs import actions as a
+from btassist.dialogs import understanding as u
+from btassist.dialogs.when import Window, prepare, read_time
+from btassist.roster.models import Role
+
+TODAY = date(2027, 1, 13)  # a Wednesday
+DOCTOR = frozenset({Role.doctor})
+COURSES = [
+    Course(id=1, code="h-fm", title_sv="Försäkringsmedicin AT/BT", title_en="Insurance medicine",
+           kind=CourseKind.kurs),
+    Course(id=2, code="h-webb-fm", title_sv='Webbutbildning "Klinisk försäkringsmedicin"',
+           title_en='Web course "Clinical insurance medicine"', kind=CourseKind.webbkurs),
+    Course(id=3, code="h-stas", title_sv="StAS – Strukturerat omhändertagande",
+           title_en="StAS – Structured management", kind=CourseKind.kurs),
+    Course(id=4, code="h-vald", title_sv="Temadag: Våld i nära relationer",
+           title_en="Theme day: Intimate partner violence", kind=CourseKind.temadag),
+    Course(id=5, code="h-smarta", title_sv="Temadag: Smärta och palliation",
+           title_en="Theme day: Pain and palliation", kind=CourseKind.temadag),
+]  # fmt: skip
+
+
+def knows(word: str) -> bool:
+    return word in {"bt", "psykiatri", "placering", "handledare"}
+
+
+def interpret(text: str, roles: frozenset[Role] = DOCTOR) -> u.Interpretation | None:
+    return u.interpret(
+        text, roles=roles, language=Language.sv, today=TODAY, courses=COURSES, knows=knows
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "window"),
+    [
+        ("i mars", Window(date(2027, 3, 1), date(2027, 3, 31))),
+        ("nästa vecka", Window(date(2027, 1, 18), date(2027, 1, 24))),
+        ("den 14 januari", Window(date(2027, 1, 14), date(2027, 1, 14))),
+        ("vecka 12", Window(date(2027, 3, 22), date(2027, 3, 28))),
+        ("i januari", Window(date(2027, 1, 1), date(2027, 1, 31))),
+        ("imorgon", Window(date(2027, 1, 14), date(2027, 1, 14))),
+        ("in April", Window(date(2027, 4, 1), date(2027, 4, 30))),
+        ("14/3", Window(date(2027, 3, 14), date(2027, 3, 14))),
+    ],
+)
+def test_time_phrases_become_windows(text: str, window: Window) -> None:
+    found = read_time(prepare(f"anmäl mig {text} tack"), today=TODAY)
+    assert found is not None
+    assert found.window == window
+
+
+@pytest.mark.parametrize("text", ["may I enrol", "efter jul", "hur lång är BT"])
+def test_no_time_where_there_is_none(text: str) -> None:
+    assert read_time(prepare(text), today=TODAY) is None
+
+
+def test_enrol_with_a_month_is_one_typed_action() -> None:
+    found = interpret("anmal mig till forsakringsmedicin i mars")
+    assert found == u.Act(a.EnrolIn(course_id=1, start=date(2027, 3, 1), end=date(2027, 3, 31))), (
+        "the web course has no sessions, so the course with sessions is meant"
+    )
+
+
+def test_several_courses_are_a_choice_and_none_the_closest() -> None:
+    found = interpret("anmäl mig till temadagen")
+    assert isinstance(found, u.Choose)
+    assert {course.id for course, _ in found.actions} == {4, 5}
+    missing = interpret("anmäl mig till kursen i EKG-tolkning")
+    assert isinstance(missing, u.NoCourse)
+    assert all(isinstance(action, a.EnrolIn) for _, action in missing.closest)
+
+
+def test_withdraw_and_who_is_my_and_thanks() -> None:
+    assert interpret("avboka min plats på stas") == u.Act(a.WithdrawFrom(course_id=3))
+    assert interpret("vem är min huvudhandledare?") == u.Act(
+        a.FaqTopic(entry="contact-main-supervisor")
+    )
+    assert interpret("tusen tack!") == u.Act(a.Thanks())
+
+
+def test_roles_decide_what_a_sentence_means() -> None:
+    supervisor = frozenset({Role.supervisor})
+    assert interpret("vad ska jag som handledare göra?", supervisor) == u.Act(
+        a.FaqTopic(entry=u.SUPERVISOR_GUIDE)
+    )
+    assert interpret("anmäl mig till stas", supervisor) == u.Act(a.ShowCourse(course_id=3))
+    coordinator = frozenset({Role.coordinator})
+    assert interpret("vilka är anmälda till stas?", coordinator) == u.Act(
+        a.Participants(course_id=3)
+    )
+
+
+@pytest.mark.parametrize("text", ["asdkjh qwe zzz", "ok", "???", "kkkkkk", "bla bla"])
+def test_nothing_to_act_on(text: str) -> None:
+    assert interpret(text) == u.Meaningless()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "hur lång är kursen i försäkringsmedicin?",
+        "vad är en mini-cex?",
+        "måste jag göra psykiatri?",
+        "finns det ett gym i Gävle",
+    ],
+)
+def test_questions_are_left_to_the_faq(text: str) -> None:
+    assert interpret(text) is None
