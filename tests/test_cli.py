@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import urllib.request
@@ -40,10 +41,25 @@ def test_every_command_has_help(path: tuple[str, ...]) -> None:
     assert "Usage:" in result.output
 
 
-def test_the_issue_commands_exist() -> None:
-    assert {("serve",), ("db", "upgrade"), ("roster", "import"), ("roster", "list")} <= set(
-        COMMANDS
-    )
+def _documented_commands() -> set[tuple[str, ...]]:
+    """The commands the README's command table names (`btassist roster import …`, and the
+    second of a pair like "`btassist broadcast cancel ID` / `recall ID`")."""
+    found: set[tuple[str, ...]] = set()
+    for line in (REPO / "README.md").read_text(encoding="utf-8").splitlines():
+        match = re.match(r"\| `btassist ([a-z-]+)(?: ([a-z-]+))?[^`]*`(?: / `([a-z-]+))?", line)
+        if match is None:
+            continue
+        group, command, twin = match.groups()
+        found.add((group, command) if command else (group,))
+        if twin:
+            found.add((group, twin))
+    return found
+
+
+def test_every_command_is_documented_and_every_documented_command_exists() -> None:
+    commands = {path for path in COMMANDS if path}
+    groups = {path[:1] for path in commands if len(path) > 1}
+    assert _documented_commands() == commands - groups
 
 
 def test_console_script_runs() -> None:

@@ -18,7 +18,7 @@ from botbuilder.core import TurnContext
 from botbuilder.schema import ChannelAccount, ConversationParameters, ConversationReference
 
 from btassist.bot.adapter import BTAdapter
-from btassist.bot.proactive import GONE_STATUSES, RetryPolicy, _classify
+from btassist.bot.proactive import GONE_STATUSES, RetryPolicy, classify_failure
 from btassist.bot.rate_limit import Sleep
 from btassist.db.engine import Database
 from btassist.reach.graph import EntraToken, GraphClient, TokenSource, graph_scope
@@ -73,7 +73,7 @@ class TeamsChatOpener:
                     self.app_id, keep, parameters, TEAMS_CHANNEL, self.service_url, None
                 )
             except Exception as error:
-                failed = _classify(error)
+                failed = classify_failure(error)
                 again = failed.retryable or failed.http_status in GONE_STATUSES
                 if not again or attempt == self.policy.max_attempts:
                     raise ChatNotOpened(failed.error or "no answer") from None

@@ -108,7 +108,7 @@ class RetryPolicy:
 
 
 @dataclass(frozen=True)
-class _Attempt:
+class Attempt:
     """The result of one HTTP request: an activity id, or why there is none."""
 
     activity_id: str | None = None
@@ -195,13 +195,13 @@ def prepare(replies: Reply | Sequence[Reply]) -> Prepared:
     return tuple(to_activity(reply).serialize() for reply in batch)
 
 
-def _answered(response: ConnectorResponse) -> _Attempt:
+def _answered(response: ConnectorResponse) -> Attempt:
     status = response.status
     if 200 <= status < 300:
         activity_id = response.body.get("id")
-        return _Attempt(activity_id=str(activity_id) if activity_id else None, delivered=True)
+        return Attempt(activity_id=str(activity_id) if activity_id else None, delivered=True)
     code = response.error_code
-    return _Attempt(
+    return Attempt(
         http_status=status,
         retry_after=response.retry_after,
         retryable=status in RETRY_STATUSES or status >= 500,
@@ -209,15 +209,15 @@ def _answered(response: ConnectorResponse) -> _Attempt:
     )
 
 
-def _classify(error: BaseException) -> _Attempt:
+def classify_failure(error: BaseException) -> Attempt:
     """What a request that got no answer tells us: whether to retry, a loggable error text."""
     if isinstance(error, TimeoutError):
-        return _Attempt(retryable=True, error="timed out")
+        return Attempt(retryable=True, error="timed out")
     if isinstance(error, aiohttp.ClientConnectionError | ConnectionError):
-        return _Attempt(retryable=True, error="network error: ConnectionError")
+        return Attempt(retryable=True, error="network error: ConnectionError")
     if isinstance(error, aiohttp.ClientError | OSError):
-        return _Attempt(retryable=True, error=f"network error: {type(error).__name__}")
-    return _Attempt(error=f"unexpected error: {type(error).__name__}")
+        return Attempt(retryable=True, error=f"network error: {type(error).__name__}")
+    return Attempt(error=f"unexpected error: {type(error).__name__}")
 
 
 class ProactiveSender:
@@ -327,7 +327,7 @@ class ProactiveSender:
 
     async def _with_retries(
         self, address: Address, request: Callable[[], Awaitable[ConnectorResponse]]
-    ) -> tuple[_Attempt, int]:
+    ) -> tuple[Attempt, int]:
         """One request, retried as the policy says; the last attempt and how many were made."""
         tenant = address.tenant
         for attempt in range(1, self.policy.max_attempts + 1):
@@ -337,7 +337,7 @@ class ProactiveSender:
                 async with asyncio.timeout(self.policy.attempt_timeout):
                     result = _answered(await request())
             except Exception as error:
-                result = _classify(error)
+                result = classify_failure(error)
             if result.http_status is not None and result.http_status >= 400:
                 # Refused: no message was created, so the request took no place in the rate.
                 self.buckets.refund(tenant)
@@ -364,7 +364,7 @@ class ProactiveSender:
         raise AssertionError("unreachable: the loop returns on its last attempt")
 
     async def _failed(
-        self, address: Address, result: _Attempt, attempts: int, sent: list[str]
+        self, address: Address, result: Attempt, attempts: int, sent: list[str]
     ) -> SendOutcome:
         if result.http_status in GONE_STATUSES:
             if address.reference_id is not None:
@@ -376,7 +376,7 @@ class ProactiveSender:
             address.person_id, address.reference_id, status, attempts, sent=sent, last=result
         )
 
-    def _wait_before_retry(self, attempt: int, result: _Attempt) -> float:
+    def _wait_before_retry(self, attempt: int, result: Attempt) -> float:
         if result.http_status == 429:
             retry_after = parse_retry_after(result.retry_after, self._now())
             if retry_after is not None:
@@ -396,7 +396,7 @@ class ProactiveSender:
         attempts: int,
         *,
         sent: Sequence[str] = (),
-        last: _Attempt | None = None,
+        last: Attempt | None = None,
         error: str | None = None,
     ) -> SendOutcome:
         outcome = SendOutcome(
