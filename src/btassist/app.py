@@ -18,6 +18,7 @@ from btassist.assessments.sync import sync_plans
 from btassist.bot.adapter import MAX_BODY_BYTES
 from btassist.bot.runtime import BotRuntime, build_runtime
 from btassist.calendar.http import FEEDS, FeedService, calendar_routes
+from btassist.common.jobs import OwnedJobs
 from btassist.common.watch import FileWatcher, Watched
 from btassist.courses.importer import ensure_catalogue
 from btassist.db.engine import Database
@@ -188,10 +189,11 @@ def _service_context(
             database, zone=settings.zone, policies=policies, clock=now_of, metrics=app[METRICS]
         )
         scheduler = AsyncIOScheduler(timezone=settings.zone)
+        jobs = OwnedJobs()
         if settings.reminder_sweeps:
-            add_reminder_jobs(scheduler, run_sweep=app[SWEEP], zone=settings.zone)
+            add_reminder_jobs(scheduler, run_sweep=jobs.owned(app[SWEEP]), zone=settings.zone)
         scheduler.add_job(
-            _forget_expired_files,
+            jobs.owned(_forget_expired_files),
             "interval",
             seconds=SWEEP_EVERY.total_seconds(),
             args=[database, clock or utcnow],
@@ -200,6 +202,7 @@ def _service_context(
         yield
         await watcher.stop()
         scheduler.shutdown(wait=False)  # a sweep under way is cancelled: its transaction undone
+        await jobs.stop()  # … and has let go of its connection before the database is disposed
         await runtime.worker.stop()
         await runtime.sender.close()
         if runtime.installer is not None:
