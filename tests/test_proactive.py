@@ -392,7 +392,7 @@ async def test_logs_carry_ids_and_statuses_but_no_names_or_text(
 ) -> None:
     amir = await talks_to_bot(bot, AMIR)
     connector.fail_next(429, retry_after=1, path_contains="/activities")
-    caplog.set_level(logging.INFO, logger="btassist.bot.proactive")
+    caplog.set_level(logging.DEBUG, logger="btassist.bot.proactive")
     await sender_for(bot, RecordedTime()).send_to_person(amir, REMINDER)
     logged = [r.getMessage() for r in caplog.records if r.name == "btassist.bot.proactive"]
     assert any("retry" in line and "http_status=429" in line for line in logged)

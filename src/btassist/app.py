@@ -28,6 +28,7 @@ from btassist.desk.cleanup import SWEEP_EVERY, forget_expired_files
 from btassist.desk.http import DOWNLOADS, DownloadService, download_routes
 from btassist.dialogs.turn import FlowContext
 from btassist.faq.store import FaqStore
+from btassist.i18n.catalogue import catalogue
 from btassist.legal.pages import legal_routes
 from btassist.localchat.client import LOCAL_TENANT
 from btassist.observability.health import readiness
@@ -163,6 +164,7 @@ def _service_context(
         runtime = build_runtime(
             settings, context, credentials_factory=credentials_factory, metrics=app[METRICS]
         )
+        catalogue()  # parsed now, not in the first turn or notice that needs a message
         runtime.worker.start()
         app[DATABASE] = database
         app[FEEDS] = FeedService(database, zone=settings.zone, public_url=links, clock=now_of)

@@ -9,11 +9,12 @@ another process. On shutdown it stops claiming, lets the sends in flight finish 
 records them and gives back what it could not finish.
 
 Work is done in batches so a broadcast of thousands goes at the connector's pace, not the
-database's: one claim statement per batch, one query for the batch's people and references,
-one rendering per notice kind, parameters and language (an announcement is the same for every
-recipient of a language), and outcomes recorded a batch at a time. Delivery is at least once:
-only a notice in flight when its process died — claimed, and sent or not, but not yet recorded —
-can arrive twice.
+database's: about a hundred notices claimed ahead in one statement, one query for their people
+and references, one rendering per notice kind, parameters and language (an announcement is the
+same for every recipient of a language), and outcomes recorded a batch at a time.
+
+Delivery is at least once: only a notice in flight when its process died — claimed, and sent or
+not, but not yet recorded — can arrive twice.
 """
 
 from __future__ import annotations
@@ -65,6 +66,9 @@ RECORD_BATCH = 200
 """Outcomes are recorded when this many are waiting, or this many seconds after the first."""
 RENDERED_FOR = 5.0
 """Seconds a rendering shared by every recipient of a language is reused."""
+CLAIM_AHEAD = 4
+"""Notices claimed per send slot: a large queue is claimed (and its people looked up) about a
+hundred at a time rather than a few, and the senders never wait for the database."""
 
 
 def worker_name() -> str:
@@ -119,6 +123,8 @@ class OutboxWorker:
         self._wake = asyncio.Event()
         self._stopped = asyncio.Event()
         self._in_flight: dict[int, asyncio.Task[None]] = {}
+        """Claimed notices being sent or waiting for one of the `concurrency` send slots."""
+        self._slots = asyncio.Semaphore(concurrency)
         self._held: set[int] = set()
         """Claimed and not yet recorded: the rows whose lease this worker renews."""
         self._finished: list[Finished] = []
@@ -212,7 +218,7 @@ class OutboxWorker:
 
     @property
     def in_flight(self) -> int:
-        """Notices being sent right now."""
+        """Claimed notices being sent or waiting for a send slot."""
         return len(self._in_flight)
 
     # --- delivery -----------------------------------------------------------------------------
@@ -220,19 +226,20 @@ class OutboxWorker:
     async def deliver_due(self) -> int:
         """Claim and send until nothing is due; how many notices were handled.
 
-        Claims in chunks as room frees up, so a large queue streams through with up to
-        `concurrency` sends in flight and one claim query per half-emptied pool.
+        Claims ahead in chunks: when no more than one pool of sends is left waiting or in
+        flight, it tops the queue up to `CLAIM_AHEAD` pools, so a large queue streams through
+        with `concurrency` sends in flight and a claim query per ~hundred notices.
         """
         async with self._delivering:
             handled = 0
+            ahead = self.concurrency * CLAIM_AHEAD
             pending: set[asyncio.Task[None]] = set()
             try:
                 while True:
-                    room = self.concurrency - len(pending)
-                    # Claim before the pool runs dry: sends waiting out a Retry-After hold
-                    # their places, and the senders must always have the next notice at hand.
-                    if not self._stopping and room >= max(1, self.concurrency // 4):
-                        batch = await self._claim(room)
+                    # Top up before the pool runs dry: sends waiting out a Retry-After hold
+                    # their slots, and the senders must always have the next notice at hand.
+                    if not self._stopping and len(pending) <= self.concurrency:
+                        batch = await self._claim(ahead - len(pending))
                         handled += len(batch)
                         pending |= {self._start(job) for job in await self._plan(batch)}
                         if not batch and not pending:
@@ -363,6 +370,11 @@ class OutboxWorker:
         return task
 
     async def _deliver(self, job: _Job) -> None:
+        async with self._slots:
+            if not self._stopping:  # else never started: stop() gives the notice back
+                await self._send(job)
+
+    async def _send(self, job: _Job) -> None:
         try:
             if isinstance(job, _Send):
                 outcome = await self.sender.send(job.address, job.prepared)

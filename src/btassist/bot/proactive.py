@@ -408,7 +408,8 @@ class ProactiveSender:
             activity_ids=tuple(sent),
             error=last.error if last else error,
         )
-        level = logging.INFO if status is SendStatus.DELIVERED else logging.WARNING
+        # A broadcast delivers thousands: those are counted in the metrics, not logged one by one.
+        level = logging.DEBUG if status is SendStatus.DELIVERED else logging.WARNING
         if log.isEnabledFor(level):
             log.log(
                 level,
