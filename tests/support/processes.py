@@ -25,7 +25,7 @@ def free_port() -> int:
 
 @contextmanager
 def running_service(
-    args: list[str], *, cwd: Path, env: dict[str, str], port: int, timeout: float = 30.0
+    args: list[str], *, cwd: Path, env: dict[str, str], port: int, timeout: float = 60.0
 ) -> Iterator[subprocess.Popen[str]]:
     """Run `btassist serve …` until /healthz answers; stop it afterwards."""
     with subprocess.Popen(
