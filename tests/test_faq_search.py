@@ -78,6 +78,14 @@ def test_a_typo_inside_a_multi_word_synonym_is_repaired_first(kb: KnowledgeBase)
     assert ("§externbedomare",) in tokens[-1].alternatives
 
 
+def test_a_synonyms_stem_that_is_a_question_word_stays_that_question_word(
+    kb: KnowledgeBase,
+) -> None:
+    """ "varar" (lasts) is stemmed "var" (where): "var börjar BT" asks where, not how long."""
+    assert kb.index.query_tokens("var börjar BT")[0].alternatives == (("var",),)
+    assert kb.index.query_tokens("hur länge varar BT")[1].alternatives == (("§langd",),)
+
+
 # --- the asker's region ----------------------------------------------------------------------
 
 
@@ -171,6 +179,14 @@ def test_out_of_scope_is_unsure(kb: KnowledgeBase, question: str, declined: str 
     assert result.proposed is None
     assert result.declined == declined
     assert result.region == "gavleborg"
+
+
+def test_a_word_never_seen_is_what_is_asked_and_the_city_only_where(kb: KnowledgeBase) -> None:
+    """Wave 3's one confident wrong answer: a commuter bus is no Halmstad placement."""
+    result = kb.search("finns det pendeltåg till sjukhuset i Varberg?", region="gavleborg")
+    assert result.level is Level.unsure
+    assert result.region == "halland"
+    assert kb.search("hur länge är placeringarna i Varberg", region="halland").proposed
 
 
 # --- evaluation --------------------------------------------------------------------------------

@@ -680,6 +680,23 @@ class FaqIndex:
             for token, weight in zip(query.tokens, query.coverage_weights, strict=True)
         )
 
+    def _unknown_word_leads(self, query: _Query) -> bool:
+        """Whether the question's weightiest word, cities aside, is one no entry has (nor a
+        typo of one, nor its parts): then that word is what it asks about."""
+        weighed = [
+            (weight, token)
+            for token, weight in zip(query.tokens, query.coverage_weights, strict=True)
+            if weight > 0 and token.surface not in PLACE_NAMES
+        ]
+        if not weighed:
+            return False
+        _, token = max(weighed, key=lambda item: item[0])
+        return (
+            len(token.surface) > SHORT_WORD
+            and token.surface not in query.incidental
+            and not any(term in self.idf for alt in token.alternatives for term in alt)
+        )
+
     def _covers(self, entry: Entry, token: Token) -> bool:
         """Whether the entry's topic (the overview and its refinements) mentions the word."""
         terms = self._topic_terms[entry.id]
@@ -740,12 +757,16 @@ class FaqIndex:
 
     def _matched_words(self, entry: Entry, query: _Query) -> int:
         """Informative words of the question the entry contains (not question words, nor "BT"
-        that every entry has)."""
+        that every entry has). When the weightiest word beside the cities is one the knowledge
+        base has never seen, a city is not one either: "pendlarbuss till sjukhuset i Halmstad"
+        asks about the bus, and only says where."""
         document = self._documents_by_id[entry.id]
+        places = PLACE_NAMES if self._unknown_word_leads(query) else frozenset()
         return sum(
             1
             for token, weight in zip(query.tokens, query.coverage_weights, strict=True)
             if weight > 0
+            and token.surface not in places
             and not all(set(alt) <= self._bt_terms for alt in token.alternatives)
             and any(all(t in document.tf for t in alt) for alt in token.alternatives)
         )

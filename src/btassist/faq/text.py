@@ -46,7 +46,7 @@ STOPWORDS = _wordset(
     egentligen exakt exactly actually really liksom alltsa nog val ju sverige sweden finns
     tar ifran star gora gor gors goras gjort gjorde gjord jobba jobbar arbeta arbetar blir bli
     galler vara work working already still soon hey got anything something know want wanted would
-    anda
+    anda finnas
     mig dig oss dem honom henne hen behover behova behovs need needs needed ny nya nytt new
     normalt vanligtvis oftast usually normally typically use used anvands anvander anvanda anvandas
     anvant using gar fungerar funkar
@@ -72,6 +72,7 @@ QUESTION_WORDS = _wordset(
 )
 """Question words, and requests that work as one ("förklara X" asks "vad är X", "vad innehåller
 X" asks the same)."""
+_FUNCTION_WORDS = STOPWORDS | QUESTION_WORDS
 REGION_WORDS = frozenset({"region", "regionen", "lan", "lanet", "landsting", "county"})
 
 # Places that name a region. City names stay terms as well: Varberg and Halmstad differ.
@@ -192,8 +193,11 @@ class Synonyms:
                         phrases.setdefault(tuple(form.split()), concept)
                         continue
                     # Not the surface's lemma: "flest" is "mången", and would take "många".
+                    # Nor a stem that is a function or question word of its own: "varar" is
+                    # stemmed "var", which asks where, not how long.
                     for key in {form, stem_sv(form), stem_en(form)}:
-                        single.setdefault(key, concept)
+                        if key == form or key not in _FUNCTION_WORDS:
+                            single.setdefault(key, concept)
         by_first: dict[str, list[tuple[tuple[str, ...], str]]] = {}
         for phrase, concept in phrases.items():
             by_first.setdefault(phrase[0], []).append((phrase, concept))
