@@ -112,7 +112,11 @@ class Thresholds:
     and holds a fair share of the question, with no word the knowledge base has never seen: a
     clear lead on the ranking deserves a (probable) answer even when only one word is shared
     (calibrated across all development sets; the abstentions it removes had the right entry
-    first)."""
+    first) …"""
+    shared_lead_margin: float = 0.15
+    shared_lead_coverage: float = 0.4
+    """… or a smaller lead, when the entry holds two informative words of the question or more
+    and this share of it."""
     rival_margin: float = 0.1
     """An entry this close behind the best one, that mentions every BT concept of the question
     when the best one does not, is the better (probable) answer."""
@@ -648,15 +652,9 @@ class FaqIndex:
         the knowledge base has never seen ("föräldraledighet") is left out only when the entry
         matches the rest closely."""
         limits = self.thresholds
-        if (
-            margin >= limits.clear_lead_margin
-            and hit.similarity >= limits.clear_lead_similarity
-            and hit.coverage >= limits.clear_lead_coverage
-            and not self._misses_unknown_word(query)
-            and self._matches_concept(hit.matched, query)
-        ):
-            return True
         matched = self._matched_words(hit.matched, query)
+        if self._leads_clearly(hit, query, margin, matched):
+            return True
         if matched < 1:
             # Function words and "BT" only ("vilka måste göra BT"): nearly one of its questions.
             return not set(_normalised(question).split()) - {
@@ -683,6 +681,23 @@ class FaqIndex:
             margin >= limits.probable_margin
             and hit.similarity >= limits.probable_margin_similarity
             and hit.coverage >= limits.probable_margin_coverage
+        )
+
+    def _leads_clearly(self, hit: Hit, query: _Query, margin: float, matched: int) -> bool:
+        """Whether the ranking alone deserves a probable answer: the entry is well ahead of every
+        other topic, holds a BT concept the question names, and the question has no word the
+        knowledge base has never seen (that word would be what it asks about)."""
+        limits = self.thresholds
+        if self._misses_unknown_word(query) or not self._matches_concept(hit.matched, query):
+            return False
+        return (
+            margin >= limits.clear_lead_margin
+            and hit.similarity >= limits.clear_lead_similarity
+            and hit.coverage >= limits.clear_lead_coverage
+        ) or (
+            margin >= limits.shared_lead_margin
+            and matched >= limits.min_matched_words
+            and hit.coverage >= limits.shared_lead_coverage
         )
 
     def _matches_concept(self, entry: Entry, query: _Query) -> bool:
