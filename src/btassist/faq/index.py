@@ -3,7 +3,9 @@
 Ranking is Okapi BM25 over an entry's question variants and keywords (its answer counts a
 little). Whether to answer at all is decided by *coverage*: the share of the question's
 informative words (weighted by rarity) that the best entry contains. A question made of words the
-knowledge base has never seen ("lunch", "lön") covers little of any entry and is not answered.
+knowledge base has never seen ("lunch", "lön") covers little of any entry and is not answered;
+an entry far ahead of every other topic, holding a BT concept the question names, is answered
+(as probable) even when it covers less.
 Two safety rules then prefer offering topics to a possibly wrong answer: the answer's topic must
 mention every BT concept the question names, and an entry of the region the question names that
 scores close behind another scope's is offered alongside it.
