@@ -3,9 +3,9 @@
 The held-out sets (tests/data/faq_heldout_*.yaml) were written, and committed on their own,
 before any tuning against them; their targets decide PASS/FAIL. The older sets in
 tests/data/faq_eval.yaml (`dev`, `holdout`, `fresh`, `final`, `unseen`, `unseen2`, `unseen3`,
-and `wave3`, a held-out set until its first run failed) are development sets now: the thresholds
-are calibrated on them, and they are printed for information. A held-out set, once consulted,
-moves there.
+and `wave3` and `wave4`, held-out sets until their first runs failed) are development sets now:
+the thresholds are calibrated on them, and they are printed for information. A held-out set,
+once consulted, moves there.
 
 Per set it prints: in-scope questions; answered right (confident + probable, with a right
 entry), and how many of those were probable; wrong answers, confidently and probably; in-scope
@@ -36,7 +36,17 @@ from btassist.faq.store import KnowledgeBase, load_knowledge_base
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
 DEV_FILE = DATA / "faq_eval.yaml"
-DEV_SECTIONS = ("dev", "holdout", "fresh", "final", "unseen", "unseen2", "unseen3", "wave3")
+DEV_SECTIONS = (
+    "dev",
+    "holdout",
+    "fresh",
+    "final",
+    "unseen",
+    "unseen2",
+    "unseen3",
+    "wave3",
+    "wave4",
+)
 HELDOUT_FILES = sorted(DATA.glob("faq_heldout_*.yaml"))
 TARGET_ANSWERED_RIGHT = 0.90
 TARGET_CONFIDENT_WRONG = 0

@@ -3,7 +3,9 @@
 Ranking is Okapi BM25 over an entry's question variants and keywords (its answer counts a
 little). Whether to answer at all is decided by *coverage*: the share of the question's
 informative words (weighted by rarity) that the best entry contains. A question made of words the
-knowledge base has never seen ("lunch", "lön") covers little of any entry and is not answered.
+knowledge base has never seen ("lunch", "lön") covers little of any entry and is not answered;
+an entry far ahead of every other topic, holding a BT concept the question names, is answered
+(as probable) even when it covers less.
 Two safety rules then prefer offering topics to a possibly wrong answer: the answer's topic must
 mention every BT concept the question names, and an entry of the region the question names that
 scores close behind another scope's is offered alongside it.
@@ -105,6 +107,18 @@ class Thresholds:
     probable_coverage_unknown: float = 0.6
     probable_similarity_unknown: float = 0.4
     """… or, when the question has a word the knowledge base has never seen, only this close."""
+    clear_lead_margin: float = 0.2
+    clear_lead_similarity: float = 0.4
+    clear_lead_coverage: float = 0.3
+    """… or the entry stands this far ahead of every other topic, resembles one of its questions
+    and holds a fair share of the question, with no word the knowledge base has never seen: a
+    clear lead on the ranking deserves a (probable) answer even when only one word is shared
+    (calibrated across all development sets; the abstentions it removes had the right entry
+    first) …"""
+    shared_lead_margin: float = 0.15
+    shared_lead_coverage: float = 0.4
+    """… or a smaller lead, when the entry holds two informative words of the question or more
+    and this share of it."""
     rival_margin: float = 0.1
     """An entry this close behind the best one, that mentions every BT concept of the question
     when the best one does not, is the better (probable) answer."""
@@ -641,6 +655,8 @@ class FaqIndex:
         matches the rest closely."""
         limits = self.thresholds
         matched = self._matched_words(hit.matched, query)
+        if self._leads_clearly(hit, query, margin, matched):
+            return True
         if matched < 1:
             # Function words and "BT" only ("vilka måste göra BT"): nearly one of its questions.
             return not set(_normalised(question).split()) - {
@@ -667,6 +683,37 @@ class FaqIndex:
             margin >= limits.probable_margin
             and hit.similarity >= limits.probable_margin_similarity
             and hit.coverage >= limits.probable_margin_coverage
+        )
+
+    def _leads_clearly(self, hit: Hit, query: _Query, margin: float, matched: int) -> bool:
+        """Whether the ranking alone deserves a probable answer: the entry is well ahead of every
+        other topic, holds a BT concept the question names, and the question has no word the
+        knowledge base has never seen (that word would be what it asks about)."""
+        limits = self.thresholds
+        if self._misses_unknown_word(query) or not self._matches_concept(hit.matched, query):
+            return False
+        return (
+            margin >= limits.clear_lead_margin
+            and hit.similarity >= limits.clear_lead_similarity
+            and hit.coverage >= limits.clear_lead_coverage
+        ) or (
+            margin >= limits.shared_lead_margin
+            and matched >= limits.min_matched_words
+            and hit.coverage >= limits.shared_lead_coverage
+        )
+
+    def _matches_concept(self, entry: Entry, query: _Query) -> bool:
+        """Whether the entry contains a BT concept the question names, besides BT itself
+        ("IUP", "psyk", "kollegium"): a shared verb ("byta region") is no shared topic."""
+        document = self._documents_by_id[entry.id]
+        return any(
+            weight > 0
+            and _is_concept(token)
+            and any(
+                all(t in document.tf for t in alt) and not set(alt) <= self._bt_terms
+                for alt in token.alternatives
+            )
+            for token, weight in zip(query.tokens, query.coverage_weights, strict=True)
         )
 
     def _misses_unknown_word(self, query: _Query) -> bool:

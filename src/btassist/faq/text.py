@@ -50,6 +50,7 @@ STOPWORDS = _wordset(
     mig dig oss dem honom henne hen behover behova behovs need needs needed ny nya nytt new
     normalt vanligtvis oftast usually normally typically use used anvands anvander anvanda anvandas
     anvant using gar fungerar funkar
+    fortfarande nat nan nagonting someone somebody thing things whatever
     """
 )
 # Pronouns, "need", "new", "usually" and "use" are how people pad a question ("behöver jag …",
@@ -59,8 +60,9 @@ GENERAL_WORDS = _wordset(
     read reading find found look looking see check checked fulfill fulfil fulfilled skip
     skipped give gives given get gets getting make makes made tell told say says said based
     point idea sure exactly anyway really right hi hello dear thank thanks okay offer offers
-    offered write written wrote
-    lasa hitta kolla brukar brukade hej tack
+    offered write written wrote plain words pick picked later veta vet pratar pratas
+    lasa hitta kolla brukar brukade hej tack jamfort jamfor compared vs versus download
+    downloaded ladda down come came
     """
 )
 """Everyday words that say how a person asks, never what about: unknown to the knowledge base,
@@ -68,10 +70,11 @@ they are details of a question, not a missing topic ("… to fulfill", "where ca
 QUESTION_WORDS = _wordset(
     "vad vem vilka vilken vilket hur nar var varfor betyder innebar what who which how when where "
     "why whom mean means meaning manga many much forklara forklar beskriv beskriva beratta "
-    "explain describe tell innehalla innehaller contain contains include includes handlar"
+    "explain describe tell innehalla innehaller contain contains include includes handlar "
+    "involve involves"
 )
 """Question words, and requests that work as one ("förklara X" asks "vad är X", "vad innehåller
-X" asks the same)."""
+X" and "what does X involve" ask the same)."""
 _FUNCTION_WORDS = STOPWORDS | QUESTION_WORDS
 REGION_WORDS = frozenset({"region", "regionen", "lan", "lanet", "landsting", "county"})
 
@@ -96,7 +99,16 @@ REGION_NAMES: Mapping[str, tuple[str, ...]] = {
     "kronoberg": ("kronoberg", "kronobergs", "vaxjo", "ljungby"),
     "gavleborg": ("gavleborg", "gavleborgs", "gavle", "hudiksvall", "bollnas"),
     "orebro": ("orebro", "orebros", "karlskoga", "lindesberg"),
-    "jonkoping": ("jonkoping", "jonkopings", "rjl", "nassjo", "varnamo", "eksjo", "futurum"),
+    "jonkoping": (
+        "jonkoping",
+        "jonkopings",
+        "jkpg",
+        "rjl",
+        "nassjo",
+        "varnamo",
+        "eksjo",
+        "futurum",
+    ),
     "halland": ("halland", "hallands", "halmstad", "varberg", "kungsbacka", "falkenberg"),
 }
 PLACE_NAMES = frozenset(
@@ -107,7 +119,7 @@ PLACE_NAMES = frozenset(
 _REGION_ONLY = frozenset(
     {"vgr", "gotaland", "vastra", "gotalandsregionen", "gotalands"}
     | {"kronoberg", "kronobergs", "gavleborg", "gavleborgs", "orebro", "orebros"}
-    | {"jonkoping", "jonkopings", "rjl", "halland", "hallands"}
+    | {"jonkoping", "jonkopings", "jkpg", "rjl", "halland", "hallands"}
 )
 
 
