@@ -22,6 +22,7 @@ from rapidfuzz.distance import OSA
 
 from btassist.common.language import Language
 from btassist.common.text import fold
+from btassist.courses.mentions import spot_courses
 from btassist.courses.models import Course, CourseKind
 from btassist.courses.overview import match_courses, scored_courses
 from btassist.dialogs import actions as a
@@ -80,6 +81,8 @@ class Request:
     want: Want
     course_words: str = ""
     window: Window | None = None
+    mention_words: tuple[str, ...] = ()
+    """The words that may mention a course anywhere (place names kept: "Nässjö-introt")."""
     who: str | None = None
     mentions_course: bool = False
     bare: bool = False
@@ -161,7 +164,14 @@ def read(
         if used is None:
             continue
         rest = [word for position, word in enumerate(words) if position not in used]
-        return Request(cue.want, _course_words(rest), window, cue.who, _mentions_course(words))
+        return Request(
+            cue.want,
+            _course_words(rest),
+            window,
+            _mention_words(rest),
+            cue.who,
+            _mentions_course(words),
+        )
     # The intent table's whole-message keywords ("kurser", "kalendr") and commands ("kurs stas").
     keyword = intents.match_intent(text)
     if keyword is not None:
@@ -172,10 +182,15 @@ def read(
         return Request(want, query, mentions_course=True)
     if _meaningless(words, knows):
         return Meaningless()
-    if any(word in QUESTION_WORDS for word in words) or "?" in text:
+    asks = any(word in QUESTION_WORDS for word in words) or "?" in text
+    if asks and window is None:
         return None
     course_words = _course_words(words)
-    return Request(Want.show_course, course_words, window, bare=True) if course_words else None
+    if not course_words:
+        return None
+    # a course's name alone is the course; with a time, its sessions then
+    want = Want.show_course if window is None else Want.sessions
+    return Request(want, course_words, window, _mention_words(words), bare=True)
 
 
 def resolve(
@@ -192,14 +207,18 @@ def resolve(
     if request.bare:
         scored = scored_courses(words, list(courses))
         if scored and scored[0][0] >= BARE_COURSE:
-            return _chosen(want, match_courses(words, list(courses)), request.window)
-        return None
+            named = match_courses(words, list(courses))
+            return _chosen(want, _bookable(named) if want in _BOOKED else named, request.window)
+        if request.window is None:
+            return None
+        # a course and a time, no request word ("går försäkringsmedicin nåt i juni?")
+        spotted = _bookable(spot_courses(request.mention_words, courses))
+        return _chosen(want, spotted, request.window) if spotted else None
     if not words:
         return _without_course(want, request.window)
-    matches = match_courses(words, list(courses))
+    matches = _named(words, request.mention_words, courses)
     if want in _BOOKED:
-        bookable = [course for course in matches if course.kind is not CourseKind.webbkurs]
-        matches = bookable or matches
+        matches = _bookable(matches)
     if matches:
         return _chosen(want, matches, request.window)
     if want in _STRONG or request.mentions_course:
@@ -208,6 +227,22 @@ def resolve(
     if want in (Want.withdraw, Want.participants):
         return _without_course(want, request.window)
     return None
+
+
+def _named(words: str, mentions: Sequence[str], courses: Sequence[Course]) -> list[Course]:
+    """The courses a request names: the one course mentioned in it, else the closest names,
+    else the courses mentioned."""
+    spotted = spot_courses(mentions, courses)
+    if len(spotted) == 1:
+        return spotted
+    matches = match_courses(words, list(courses))
+    narrower = {c.id for c in spotted} < {c.id for c in matches}
+    return spotted if not matches or (spotted and narrower) else matches
+
+
+def _bookable(courses: list[Course]) -> list[Course]:
+    """Courses with sessions, when there are any: a web course is not what a booking means."""
+    return [course for course in courses if course.kind is not CourseKind.webbkurs] or courses
 
 
 def action_for(want: Want, course: Course, window: Window | None) -> a.Action:
@@ -232,12 +267,18 @@ def _whole_message(words: list[str], language: Language) -> a.Action | None:
     other_words = [w for w in words if w not in intents.LANGUAGE_WORDS]
     if not other_words and _contains_any(words, intents.TOGGLE_LANGUAGE):
         return a.English() if language is Language.sv else a.Swedish()
-    if other_words and all(w in {"english", "engelska", "svenska", "swedish"} for w in other_words):
-        if set(other_words) <= {"english", "engelska"}:
-            return a.English()
-        if set(other_words) <= {"svenska", "swedish"}:
-            return a.Swedish()
+    if other_words and all(word in _LANGUAGE_NAMES for word in other_words):
+        # the language named last is the one wanted ("my swedish is not great, english?")
+        return a.English() if _LANGUAGE_NAMES[other_words[-1]] is Language.en else a.Swedish()
     return None
+
+
+_LANGUAGE_NAMES = {
+    "english": Language.en,
+    "engelska": Language.en,
+    "svenska": Language.sv,
+    "swedish": Language.sv,
+}
 
 
 # --- cues -------------------------------------------------------------------------------------
@@ -328,7 +369,8 @@ def _in_vocabulary(word: str) -> bool:
 def _repaired(words: list[str], knows: Knows) -> list[str]:
     """Typos of request words repaired ("outlok", "avanmla"), leaving words something knows."""
     whole, _ = _vocabulary()
-    candidates = sorted(word for word in whole if len(word) >= TYPO_MIN - 1)
+    # a repair to a function word ("intro" → "into") says nothing about what is wanted
+    candidates = sorted(w for w in whole if len(w) >= TYPO_MIN - 1 and w not in STOPWORDS)
     repaired = []
     for word in words:
         if len(word) >= TYPO_MIN and not _in_vocabulary(word) and not knows(word):
@@ -342,6 +384,13 @@ def _repaired(words: list[str], knows: Knows) -> list[str]:
 
 def _course_words(words: Sequence[str]) -> str:
     return " ".join(word for word in words if word not in _NOT_COURSE_NAME)
+
+
+_NOT_MENTION = _NOT_COURSE_NAME - PLACE_NAMES
+
+
+def _mention_words(words: Sequence[str]) -> tuple[str, ...]:
+    return tuple(word for word in words if word not in _NOT_MENTION)
 
 
 def _mentions_course(words: Sequence[str]) -> bool:
@@ -413,6 +462,8 @@ def _simple_action(request: Request) -> a.Action | None:
             return a.Reports()
         case Want.broadcast:
             return a.Broadcast()
+        case Want.help:
+            return a.Help()
     return None
 
 
