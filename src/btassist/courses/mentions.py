@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Sequence
+from functools import lru_cache
 
 from rapidfuzz import fuzz
 
@@ -72,8 +73,13 @@ def spot_courses(words: Sequence[str], courses: Sequence[Course]) -> list[Course
 
 
 def _name_words(course: Course) -> frozenset[str]:
+    return _words_of_names(course.title_sv, course.title_en)
+
+
+@lru_cache(maxsize=4096)
+def _words_of_names(*names: str) -> frozenset[str]:
     """The words of a course's names that may name it (not "och", nor its region's name)."""
-    text = f"{course.title_sv} {course.title_en}".replace("-", " ").replace("/", " ")
+    text = " ".join(names).replace("-", " ").replace("/", " ")
     return frozenset(
         word
         for word in fold(text).split()
@@ -81,6 +87,7 @@ def _name_words(course: Course) -> frozenset[str]:
     )
 
 
+@lru_cache(maxsize=65536)
 def _names(typed: str, name: str) -> bool:
     """Whether a typed word is a form of a course name's word."""
     if typed == name:

@@ -29,6 +29,7 @@ from btassist.dialogs import actions as a
 from btassist.dialogs import intents
 from btassist.dialogs.intents import CUES, Cue, Want
 from btassist.dialogs.when import Window, prepare, read_time
+from btassist.faq.morphology import lemma_en, lemma_sv
 from btassist.faq.text import PLACE_NAMES, QUESTION_WORDS, STOPWORDS, regions_named
 from btassist.roster.models import Role
 
@@ -303,9 +304,29 @@ def _at(phrase: str, words: Sequence[str], start: int) -> bool:
     if start + len(pattern) > len(words):
         return False
     return all(
-        words[start + offset].startswith(word) if prefix else words[start + offset] == word
+        words[start + offset].startswith(word) if prefix else _same(words[start + offset], word)
         for offset, (word, prefix) in enumerate(pattern)
     )
+
+
+def _same(typed: str, word: str) -> bool:
+    """The same word, or an inflected form of it ("skrev upp" is "skriv upp", "joined" is
+    "join"). Function words are left alone: their dictionary forms collapse ("mig", "min" and
+    "mina" are all "jag"), and so do a participle and its verb, so a phrase's own word form
+    ("bokad") is not matched by the plain verb ("boka")."""
+    if typed == word:
+        return True
+    if typed in STOPWORDS or word in STOPWORDS:
+        return False
+    typed_sv, typed_en = _lemmas(typed)
+    word_sv, word_en = _lemmas(word)
+    return (typed_sv == word_sv != typed) or (typed_en == word_en != typed)
+
+
+@lru_cache(maxsize=16384)
+def _lemmas(word: str) -> tuple[str, str]:
+    """A word's dictionary forms in Swedish and in English (itself where unknown)."""
+    return fold(lemma_sv(word)), fold(lemma_en(word))
 
 
 def _find(phrases: Sequence[str], words: Sequence[str]) -> set[int]:
