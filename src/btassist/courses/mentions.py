@@ -94,6 +94,9 @@ def _names(typed: str, name: str) -> bool:
         return True
     if len(name) >= MIN_STEM and typed.startswith(name):
         return True  # an ending or a compound: "palliationsdagen", "conversations"
+    compound = len(typed) > len(name) > MIN_STEM
+    if compound and name[-1] in "ae" and typed.startswith(name[:-1]):
+        return True  # a compound's first part without its vowel: "smärtdagen" (smärta)
     clipped = (typed, typed[:-1], typed[:-2]) if len(typed) > MIN_CLIPPED else (typed,)
     if any(len(form) >= MIN_CLIPPED and name.startswith(form) for form in clipped):
         return True  # "intro", "introt", "schemalagda" → "schemalagd"

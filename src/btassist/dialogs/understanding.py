@@ -156,7 +156,7 @@ def read(
     command = intents.match_command(text)
     if isinstance(command, a.ExportParticipants):
         return Act(command)  # the export looks its course up itself, offering a choice
-    words = _repaired(words, knows)
+    words = [word for word in _repaired(words, knows) if word not in _SOFT] or words
     window = time.window if time else None
     for cue in CUES:
         if cue.roles is not None and not cue.roles & roles:
@@ -310,17 +310,18 @@ def _at(phrase: str, words: Sequence[str], start: int) -> bool:
 
 
 def _same(typed: str, word: str) -> bool:
-    """The same word, or an inflected form of it ("skrev upp" is "skriv upp", "joined" is
-    "join"). Function words are left alone: their dictionary forms collapse ("mig", "min" and
-    "mina" are all "jag"), and so do a participle and its verb, so a phrase's own word form
-    ("bokad") is not matched by the plain verb ("boka")."""
+    """The same word, or an inflected form of a phrase's plain word ("skrev upp" is "skriv
+    upp", "joined" is "join"). A phrase word in a form of its own ("bokad", "booked") means
+    that form only: "hur bokar man" is no "bokad". Function words are left alone: their
+    dictionary forms collapse ("mig", "min" and "mina" are all "jag")."""
     if typed == word:
         return True
     if typed in STOPWORDS or word in STOPWORDS:
         return False
     typed_sv, typed_en = _lemmas(typed)
     word_sv, word_en = _lemmas(word)
-    return (typed_sv == word_sv != typed) or (typed_en == word_en != typed)
+    plain_sv = word_sv in (word, f"{word}a")  # "boka", "skriv" (skriva), "anmal" (anmala)
+    return (plain_sv and typed_sv == word_sv) or (word_en == word and typed_en == word)
 
 
 @lru_cache(maxsize=16384)
@@ -408,6 +409,8 @@ def _course_words(words: Sequence[str]) -> str:
 
 
 _NOT_MENTION = _NOT_COURSE_NAME - PLACE_NAMES
+_SOFT = frozenset(intents.FAMILIES["soft"])
+"""Words that soften a request anywhere in it ("vill gärna gå"): no part of any phrase."""
 
 
 def _mention_words(words: Sequence[str]) -> tuple[str, ...]:
