@@ -345,6 +345,8 @@ class Cue:
     unless: tuple[str, ...] = ()
     roles: frozenset[Role] | None = None
     who: str | None = None
+    weak: bool = False
+    """Only with a course named: a hint ("plats", "drop"), not a request on its own."""
 
 
 ROLE_GROUPS: dict[str, frozenset[Role]] = {
@@ -366,6 +368,7 @@ def _load_phrases() -> tuple[dict[str, tuple[str, ...]], tuple[Cue, ...]]:
             unless=tuple(phrase for name in cue.get("unless", ()) for phrase in families[name]),
             roles=ROLE_GROUPS[cue["roles"]] if "roles" in cue else None,
             who=cue.get("who"),
+            weak=cue.get("weak", False),
         )
         for cue in raw["cues"]
     )

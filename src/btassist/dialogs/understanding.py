@@ -88,6 +88,8 @@ class Request:
     mentions_course: bool = False
     bare: bool = False
     """No request word at all: only a course's (close) name makes it one."""
+    weak: bool = False
+    """Only a hint of a request ("plats", "drop"): it needs a course named to be one."""
 
 
 @dataclass(frozen=True)
@@ -171,7 +173,8 @@ def read(
             window,
             _mention_words(rest),
             cue.who,
-            _mentions_course(words),
+            _mentions_course(words) and not cue.weak,
+            weak=cue.weak,
         )
     # The intent table's whole-message keywords ("kurser", "kalendr") and commands ("kurs stas").
     keyword = intents.match_intent(text)
@@ -215,11 +218,13 @@ def resolve(
         # a course and a time, no request word ("går försäkringsmedicin nåt i juni?")
         spotted = _bookable(spot_courses(request.mention_words, courses))
         return _chosen(want, spotted, request.window) if spotted else None
-    if not words:
+    if not words and not request.weak:
         return _without_course(want, request.window)
-    matches = _named(words, request.mention_words, courses)
+    matches = _named(words, request.mention_words, courses) if words or request.weak else []
     if want in _BOOKED:
         matches = _bookable(matches)
+    if request.weak:
+        return _chosen(want, matches, request.window) if matches else None
     if matches:
         return _chosen(want, matches, request.window)
     if want in _STRONG or request.mentions_course:
@@ -299,46 +304,52 @@ def _pattern(phrase: str) -> tuple[tuple[str, bool], ...]:
     )
 
 
-def _at(phrase: str, words: Sequence[str], start: int) -> bool:
-    pattern = _pattern(phrase)
-    if start + len(pattern) > len(words):
-        return False
-    return all(
-        words[start + offset].startswith(word) if prefix else _same(words[start + offset], word)
-        for offset, (word, prefix) in enumerate(pattern)
+def _find(phrases: Sequence[str], words: Sequence[str]) -> set[int]:
+    """The positions of every word that some phrase covers."""
+    keys = _sentence_keys(tuple(words))
+    present = frozenset[str]().union(*keys)
+    used: set[int] = set()
+    for phrase in phrases:
+        pattern = _pattern(phrase)
+        first, prefix = pattern[0]
+        if not prefix and _word_keys(first).isdisjoint(present):
+            continue  # most phrases: their first word is nowhere in the sentence
+        for start in range(len(words) - len(pattern) + 1):
+            if all(
+                words[start + offset].startswith(word)
+                if is_prefix
+                else not _word_keys(word).isdisjoint(keys[start + offset])
+                for offset, (word, is_prefix) in enumerate(pattern)
+            ):
+                used.update(range(start, start + len(pattern)))
+    return used
+
+
+@lru_cache(maxsize=4096)
+def _sentence_keys(words: tuple[str, ...]) -> tuple[frozenset[str], ...]:
+    """Each typed word with its dictionary forms (function words alone: their forms collapse,
+    "mig", "min" and "mina" are all "jag")."""
+    return tuple(
+        frozenset({word})
+        if word in STOPWORDS
+        else frozenset({word, f"sv:{fold(lemma_sv(word))}", f"en:{fold(lemma_en(word))}"})
+        for word in words
     )
 
 
-def _same(typed: str, word: str) -> bool:
-    """The same word, or an inflected form of a phrase's plain word ("skrev upp" is "skriv
-    upp", "joined" is "join"). A phrase word in a form of its own ("bokad", "booked") means
-    that form only: "hur bokar man" is no "bokad". Function words are left alone: their
-    dictionary forms collapse ("mig", "min" and "mina" are all "jag")."""
-    if typed == word:
-        return True
-    if typed in STOPWORDS or word in STOPWORDS:
-        return False
-    typed_sv, typed_en = _lemmas(typed)
-    word_sv, word_en = _lemmas(word)
-    plain_sv = word_sv in (word, f"{word}a")  # "boka", "skriv" (skriva), "anmal" (anmala)
-    return (plain_sv and typed_sv == word_sv) or (word_en == word and typed_en == word)
-
-
-@lru_cache(maxsize=16384)
-def _lemmas(word: str) -> tuple[str, str]:
-    """A word's dictionary forms in Swedish and in English (itself where unknown)."""
-    return fold(lemma_sv(word)), fold(lemma_en(word))
-
-
-def _find(phrases: Sequence[str], words: Sequence[str]) -> set[int]:
-    """The positions of every word that some phrase covers."""
-    used: set[int] = set()
-    for phrase in phrases:
-        length = len(_pattern(phrase))
-        for start in range(len(words)):
-            if _at(phrase, words, start):
-                used.update(range(start, start + length))
-    return used
+@lru_cache(maxsize=8192)
+def _word_keys(word: str) -> frozenset[str]:
+    """What a phrase word matches: itself, and when it is a plain word, its other forms
+    ("skriv upp" matches "skrev upp", "join" "joined"). A word in a form of its own ("bokad",
+    "booked") means that form only: "hur bokar man" is no "bokad"."""
+    keys = {word}
+    if word not in STOPWORDS:
+        sv, en = fold(lemma_sv(word)), fold(lemma_en(word))
+        if sv in (word, f"{word}a"):  # "boka", "skriv" (skriva), "anmal" (anmala)
+            keys.add(f"sv:{sv}")
+        if en == word:
+            keys.add(f"en:{en}")
+    return frozenset(keys)
 
 
 def _contains_any(words: Sequence[str], phrases: Sequence[str]) -> bool:
