@@ -1,10 +1,16 @@
 """One-sentence requests: from "anmäl mig till försäkringsmedicin i mars" to the action it asks for.
 
 A sentence is read in three steps, all without the database: a time phrase is taken out
-(dialogs/when.py), the cue table (dialogs/intents.py `CUES`) says what is wanted, and what is
-left names the course. `read` does the first two; `resolve` looks the course up among the
-region's courses: one course is the typed action itself, several are a choice to offer, none
-are the closest to offer. Thanks, greetings, "help" and language switches are whole messages;
+(dialogs/when.py), the cue table (phrase families of i18n/phrases.yaml, read by dialogs/intents.py)
+says what is wanted, and what is left names the course. Phrase words match their inflected forms
+(simplemma lemmas) and typos of them are repaired; words that only soften ("gärna", "please") are
+set aside. `read` does the first two; `resolve` looks the course up among the region's courses,
+by a course mentioned anywhere in the words left (courses/mentions.py: "palliationsdagen",
+"introt") or by its closest whole name: one course is the typed action itself, several are a
+choice to offer, none are the closest to offer. A weak cue (one word that leans to a request,
+"plats", "drop") is that request only with a course named; a course with a time and no request
+word asks for its sessions; questions about rules ("måste …", "hur … man", "om jag …") are left
+to the FAQ. Thanks, greetings, "help" and language switches are whole messages;
 text no vocabulary knows ("asdkjh qwe", "ok") is `Meaningless`, never a question for a person.
 Anything else is left to the FAQ (None).
 """
