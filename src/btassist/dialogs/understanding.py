@@ -55,6 +55,8 @@ BARE_COURSE = 88.0
 CLOSEST = 3
 TYPO_MIN = 5
 TYPO_TWO = 9
+MIN_LEMMA = 4
+"""Phrase words shorter than this match only themselves."""
 
 _COURSE_MENTIONS = ("kurs", "course", "temadag", "theme", "seminari", "utbildning", "traff")
 """Parts of words that say a course is meant ("strålskyddskursen", "theme day")."""
@@ -224,15 +226,17 @@ def resolve(
         # a course and a time, no request word ("går försäkringsmedicin nåt i juni?")
         spotted = _bookable(spot_courses(request.mention_words, courses))
         return _chosen(want, spotted, request.window) if spotted else None
-    if not words and not request.weak:
-        return _without_course(want, request.window)
-    matches = _named(words, request.mention_words, courses) if words or request.weak else []
+    if not words and not request.mention_words:
+        return None if request.weak else _without_course(want, request.window)
+    matches = _named(words, request.mention_words, courses)
     if want in _BOOKED:
         matches = _bookable(matches)
     if request.weak:
         return _chosen(want, matches, request.window) if matches else None
     if matches:
         return _chosen(want, matches, request.window)
+    if not words:  # only a place named ("vad finns att anmäla sig till i vgr")
+        return _without_course(want, request.window)
     if want in _STRONG or request.mentions_course:
         closest = [course for _, course in scored_courses(words, list(courses))[:CLOSEST]]
         return NoCourse(words, tuple((c, _action(want, c, request.window)) for c in closest))
@@ -347,9 +351,10 @@ def _sentence_keys(words: tuple[str, ...]) -> tuple[frozenset[str], ...]:
 def _word_keys(word: str) -> frozenset[str]:
     """What a phrase word matches: itself, and when it is a plain word, its other forms
     ("skriv upp" matches "skrev upp", "join" "joined"). A word in a form of its own ("bokad",
-    "booked") means that form only: "hur bokar man" is no "bokad"."""
+    "booked") means that form only: "hur bokar man" is no "bokad". Short and question words
+    stay literal: folded, their forms collide ("nar" is "när", and "nära" too)."""
     keys = {word}
-    if word not in STOPWORDS:
+    if len(word) >= MIN_LEMMA and word not in STOPWORDS and word not in QUESTION_WORDS:
         sv, en = fold(lemma_sv(word)), fold(lemma_en(word))
         if sv in (word, f"{word}a"):  # "boka", "skriv" (skriva), "anmal" (anmala)
             keys.add(f"sv:{sv}")
