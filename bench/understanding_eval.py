@@ -6,8 +6,9 @@ then dialogs/understanding.py, then the FAQ — by a person of its role, region 
 the set's `today`, against the courses that region offers in the bundled catalogue (and the
 demo's Gävleborg course). A request is understood when the outcome is exactly the expected one:
 the same request, course, time window, contact, or the same set of courses to choose from.
-Every held-out file (tests/data/understanding_heldout*.yaml) must reach the target.
-Run: `python bench/understanding_eval.py [-v] [--file tests/data/other.yaml]`.
+Every held-out file (tests/data/understanding_heldout*.yaml) must reach the target. A held-out
+set once tuned on becomes a development set (tests/data/understanding_dev_*.yaml), run by name.
+Run: `python bench/understanding_eval.py [-v] [--file tests/data/understanding_dev_3.yaml]`.
 """
 
 from __future__ import annotations

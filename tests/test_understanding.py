@@ -30,7 +30,7 @@ COURSES = [
 
 
 def knows(word: str) -> bool:
-    return word in {"bt", "psykiatri", "placering", "handledare"}
+    return word in {"bt", "psykiatri", "placering", "handledare", "forsakringsmedicin"}
 
 
 def interpret(text: str, roles: frozenset[Role] = DOCTOR) -> u.Interpretation | None:
@@ -115,3 +115,62 @@ def test_nothing_to_act_on(text: str) -> None:
 )
 def test_questions_are_left_to_the_faq(text: str) -> None:
     assert interpret(text) is None
+
+
+JUNE = (date(2027, 6, 1), date(2027, 6, 30))
+MARCH = (date(2027, 3, 1), date(2027, 3, 31))
+
+
+@pytest.mark.parametrize(
+    ("text", "action"),
+    [
+        ("skriv upp mig på palliationsdagen", a.EnrolIn(course_id=5)),
+        ("kan jag hänga med på våldsdagen?", a.EnrolIn(course_id=4)),
+        ("vill gärna gå smärtdagen", a.EnrolIn(course_id=5)),
+        ("can you put me down for StAS in March?", a.EnrolIn(course_id=3, start=MARCH[0],
+                                                              end=MARCH[1])),
+        ("add me to the paliative care theme day", a.EnrolIn(course_id=5)),
+        ("finns det plats på stas", a.EnrolIn(course_id=3)),
+        ("take me off StAS", a.WithdrawFrom(course_id=3)),
+        ("jag kan inte komma på våldsdagen", a.WithdrawFrom(course_id=4)),
+        ("I'm sick and can't go to StAS", a.WithdrawFrom(course_id=3)),
+        ("unregister me please", a.WithdrawFrom()),
+        ("nar kommer nasta stas-tillfalle", a.Sessions(course_id=3)),
+        ("går försäkringsmedicin nåt i juni?", a.Sessions(course_id=1, start=JUNE[0],
+                                                          end=JUNE[1])),
+        ("vilka dagar är smärtdagen", a.Sessions(course_id=5)),
+        ("har jag gått alla kurser jag måste?", a.CoursesLeft()),
+        ("am I missing any required courses", a.CoursesLeft()),
+        ("which sessions am I registered for?", a.MyCourses()),
+        ("vilka utbildningar erbjuds", a.Courses()),
+        ("what assessments have I done so far", a.Assessments()),
+        ("how do I reach my studierektor", a.FaqTopic(entry="contact-studierektor")),
+        ("info om stas", a.ShowCourse(course_id=3)),
+        ("my swedish is not great, english?", a.English()),
+        ("vad snällt, tack!", a.Thanks()),
+    ],
+)  # fmt: skip
+def test_paraphrases_and_course_forms_are_understood(text: str, action: a.Action) -> None:
+    assert interpret(text) == u.Act(action)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "hur bokar man en dops",
+        "can I do StAS before BT starts?",
+        "do I need to attend every course",
+        "vad händer om jag blir sjukskriven under bt",
+        "what is StAS?",
+        "vem utser huvudhandledaren i vgr?",
+    ],
+)
+def test_rule_questions_stay_with_the_faq(text: str) -> None:
+    assert interpret(text) is None
+
+
+def test_a_hint_without_a_course_is_no_request() -> None:
+    assert interpret("finns det plats i Gävle") is None, "no course named: the FAQ's"
+    assert isinstance(interpret("anmäl mig till kursen i akut ortopedi"), u.NoCourse), (
+        "a word of a course's name (StAS: akuta) is no mention of it inside another name"
+    )

@@ -1,17 +1,23 @@
-"""The explicit table from what people type (sv/en) to the action they want."""
+"""The explicit table from what people type (sv/en) to the action they want: whole-message
+keywords and commands here, the phrase families of sentences in i18n/phrases.yaml."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from importlib import resources
+from typing import Any
 
+import yaml
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from btassist.common.text import fold
 from btassist.dialogs import actions as a
 from btassist.roster.models import Role
+
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -318,6 +324,7 @@ class Want(StrEnum):
     participants = "participants"
     reports = "reports"
     broadcast = "broadcast"
+    help = "help"
     show_course = "show_course"
 
 
@@ -338,242 +345,45 @@ class Cue:
     unless: tuple[str, ...] = ()
     roles: frozenset[Role] | None = None
     who: str | None = None
+    weak: bool = False
+    """Only with a course named: a hint ("plats", "drop"), not a request on its own."""
 
 
-_COORDINATING = frozenset({Role.coordinator, Role.studierektor})
-_SUPERVISING = frozenset({Role.supervisor})
-_DOCTOR = frozenset({Role.doctor})
-_MINE = phrases("jag, mig, min, mina, mitt, my, me, mine")
-_WHO = phrases("vem, vilken, vilka, who, whos, kontakt*, contact*, mejl*, email")
-_COURSE_WORDS = phrases("kurs*, course*, utbildning*")
-_RULES = phrases(
-    "hur ofta, hur manga, how often, how many, maste, must, behover man, vad ar, what is, "
-    "what are, vad betyder, vad innebar"
-)
-"""Questions about the rules ("hur ofta görs DOPS?"), which the FAQ answers."""
+ROLE_GROUPS: dict[str, frozenset[Role]] = {
+    "doctor": frozenset({Role.doctor}),
+    "supervising": frozenset({Role.supervisor}),
+    "coordinating": frozenset({Role.coordinator, Role.studierektor}),
+}
 
-# First match wins: the more specific request before the more general one.
-CUES: tuple[Cue, ...] = (
-    Cue(
-        Want.new_calendar_link,
-        (
-            phrases("kalenderlank*, kalender lank*, lank*, link*, feed*, prenumeration*"),
-            phrases(
-                "ny, nya, nytt, byt*, andra, aterstall*, spridits, sprids, lackt, lackte, new, "
-                "reset, regenerate, generate, change, replace, rotate, leaked"
-            ),
-        ),
-    ),
-    Cue(
-        Want.withdraw,
-        (
-            phrases(
-                "avanmal*, avboka*, ta bort * anmalan, ta bort min plats, stryk mig, hoppa av, "
-                "kan inte ga, kan inte komma, kan inte delta, withdraw*, unenrol*, deregister*, "
-                "cancel my, cancel * booking, cancel * place, cancel * seat, cant make it, "
-                "can t make it, cannot make it, cannot attend, can t attend, drop out"
-            ),
-        ),
-        roles=_DOCTOR,
-    ),
-    Cue(
-        Want.participants,
-        (
-            phrases(
-                "deltagar*, narvaro*, anmalda, anmalt, anmalts, participant*, attendance, "
-                "attendee*, signed up, registered, enrolled"
-            ),
-        ),
-        roles=_COORDINATING,
-    ),
-    Cue(
-        Want.reports,
-        (
-            phrases(
-                "obesvarade, obesvarad, fragor att besvara, vantar pa svar, inkomna fragor, "
-                "open questions, unanswered, questions waiting"
-            ),
-        ),
-        roles=_COORDINATING,
-    ),
-    Cue(
-        Want.broadcast,
-        (
-            phrases(
-                "skicka * meddelande, skicka meddelande, utskick, meddela alla, announcement, "
-                "broadcast, send * message, send a message"
-            ),
-        ),
-        roles=_COORDINATING,
-    ),
-    Cue(
-        Want.trainees,
-        (
-            phrases(
-                "mina bt lakare, mina lakare, lakare har jag, handleder jag, trainee*, adept*, "
-                "my doctors, my bt doctors, do i supervise"
-            ),
-        ),
-        roles=_SUPERVISING,
-    ),
-    Cue(
-        Want.supervisor_guide,
-        (
-            phrases(
-                "som handledare, som huvudhandledare, som bt handledare, ny handledare, "
-                "as a supervisor, as supervisor, as a main supervisor, as main supervisor, "
-                "new supervisor"
-            ),
-        ),
-        roles=_SUPERVISING,
-    ),
-    Cue(
-        Want.my_courses,
-        (
-            phrases(
-                "jag anmald, ar jag anmald, mina anmalningar, mina bokningar, jag bokad, "
-                "am i signed up, i signed up, am i enrolled, am i booked, my enrolments, "
-                "my enrollments, my bookings"
-            ),
-        ),
-    ),
-    Cue(
-        Want.assessments,
-        (
-            phrases("bedomning*, mini cex, minicex, dops, cbd, assessment*, kompetensvardering*"),
-            (*_MINE, "visa", "show", "due"),
-        ),
-        unless=_RULES,
-    ),
-    Cue(
-        Want.remaining,
-        (
-            phrases(
-                "kvar, aterstar, aterstaende, saknar, saknas, left, remain, remains, remaining, "
-                "still need, "
-                "not done, inte gjort, inte gatt"
-            ),
-            _COURSE_WORDS,
-        ),
-    ),
-    Cue(
-        Want.courses,
-        (
-            phrases(
-                "vilka kurser finns, vilka kurser erbjuds, vilka kurser kan, kurskatalog*, "
-                "alla kurser, what courses can, which courses can, "
-                "lista * kurser, lista kurserna, visa kurserna, what courses are there, "
-                "which courses are there, what courses are offered, course list, "
-                "list * courses, list courses, all courses, show * courses, course catalog*"
-            ),
-        ),
-        unless=phrases("maste, must, obligatorisk*, mandatory"),
-    ),
-    Cue(
-        Want.calendar,
-        (
-            phrases(
-                "kalender*, calendar*, outlook, ical, ics, icalendar, prenumer*, subscri*, "
-                "synk*, sync*, webcal"
-            ),
-        ),
-    ),
-    Cue(
-        Want.contact,
-        (_WHO, phrases("huvudhandledare*, main supervisor*"), _MINE),
-        who="main_supervisor",
-    ),
-    Cue(Want.contact, (_WHO, phrases("handledare*, supervisor*"), _MINE), who="supervisor"),
-    Cue(
-        Want.contact,
-        (_WHO, phrases("studierektor*, director of studies, director"), _MINE),
-        who="studierektor",
-    ),
-    Cue(
-        Want.contact,
-        (_WHO, phrases("koordinator*, samordnare*, coordinator*"), _MINE),
-        who="coordinator",
-    ),
-    Cue(
-        Want.contact,
-        (
-            phrases(
-                "vem ska jag kontakta, vem kan jag fraga, vem kontaktar jag, "
-                "vem ska jag vanda mig till, vem vander jag mig till, vart vander jag mig, "
-                "who should i contact, who can i ask, who do i contact, who do i ask"
-            ),
-        ),
-        who="all",
-    ),
-    Cue(
-        Want.enrol,
-        (
-            phrases(
-                "anmal, anmala, anmaler, boka, bokar, sign up, sign me up, signup, enrol, "
-                "enroll, register, book, join, vill ga, vilja ga, fa ga, vill delta, delta i, "
-                "delta pa, "
-                "vara med pa, plats pa, a place on, a seat on, like to take, want to take, attend"
-            ),
-        ),
-        unless=_RULES,
-    ),
-    Cue(
-        Want.sessions,
-        (phrases("nar, when, whens, nasta, next, datum, dates, date, tillfalle*, schedule for"),),
-    ),
-    Cue(
-        Want.show_course,
-        (
-            phrases(
-                "berata om, tell me about, info om, information om, info about, "
-                "information about, vad handlar, visa, show"
-            ),
-        ),
-    ),
-)
 
-THANKS = phrases(
-    "tack, tackar, tacksam, thanks, thank, thx, tnx, ty, hejda, hej da, adjo, bye, goodbye, "
-    "vi ses, ha det bra"
-)
-POLITE = frozenset(
-    phrases(
-        "sa, mycket, tusen, for, hjalpen, hjalp, you, so, much, very, a, lot, toppen, perfekt, "
-        "bra, great, super, fint, kanon, ok, okej, snallt, nice, the, help, det, var, vanligt, "
-        "jattebra, grymt, ses, ha, da, hej"
+def _load_phrases() -> tuple[dict[str, tuple[str, ...]], tuple[Cue, ...]]:
+    """The phrase families and the cue table of i18n/phrases.yaml."""
+    text = resources.files("btassist.i18n").joinpath("phrases.yaml").read_text("utf-8")
+    raw = yaml.load(text, Loader=_LOADER)
+    families = {name: phrases(value) for name, value in raw["families"].items()}
+    cues = tuple(
+        Cue(
+            want=Want(cue["want"]),
+            groups=tuple(families[name] for name in cue["all"]),
+            unless=tuple(phrase for name in cue.get("unless", ()) for phrase in families[name]),
+            roles=ROLE_GROUPS[cue["roles"]] if "roles" in cue else None,
+            who=cue.get("who"),
+            weak=cue.get("weak", False),
+        )
+        for cue in raw["cues"]
     )
-)
+    return families, cues
+
+
+FAMILIES, CUES = _load_phrases()
+"""What people type for each request (first cue that matches wins)."""
+THANKS = FAMILIES["thanks"]
+POLITE = frozenset(FAMILIES["polite"])
 """Words a thank-you or goodbye may hold besides the thanks itself."""
-GREETINGS = frozenset(
-    phrases(
-        "hej, hejsan, halla, tja, tjena, tjenare, god, morgon, godmorgon, dag, goddag, kvall, dar, "
-        "hello, hi, hey, there, good, morning, afternoon, evening"
-    )
-)
-HELP_PHRASES = frozenset(
-    phrases(
-        "vad kan du, vad kan du gora, vad kan du hjalpa mig med, vad kan du hjalpa till med, "
-        "vad kan du hjalpa med, hur kan du hjalpa mig, hur kan du hjalpa, vad gor du, "
-        "vad kan jag gora har, jag behover hjalp, hjalp mig, visa menyn, visa meny, "
-        "what can you do, what can you help with, what can you help me with, how can you help, "
-        "how can you help me, what do you do, help me, show the menu, show menu, i need help"
-    )
-)
+GREETINGS = frozenset(FAMILIES["greetings"])
+HELP_PHRASES = frozenset(FAMILIES["help_whole"])
 """Whole messages (greetings aside) asking what the bot can do: the menu answers."""
-LANGUAGE_WORDS = frozenset(
-    phrases(
-        "kan, du, svara, prata, tala, skriva, pa, byt, byta, till, sprak, spraket, please, tack, "
-        "in, speak, can, you, switch, to, change, reply, answer, write, talk, language, jag, "
-        "vill, ha, i, want, we, could, would, instead, istallet, hellre, annat, other"
-    )
-)
-TOGGLE_LANGUAGE = phrases(
-    "byt sprak, byta sprak, annat sprak, change language, switch language, other language"
-)
-CHATTER = frozenset(
-    phrases(
-        "ok, okej, okay, oki, k, jaha, aha, ahh, hmm, hm, mm, mhm, lol, haha, hehe, test, testar, "
-        "testing, ja, nej, yes, no, nope, nja, typ, fine, whatever, bla, blah"
-    )
-)
+LANGUAGE_WORDS = frozenset(FAMILIES["language_filler"])
+TOGGLE_LANGUAGE = FAMILIES["toggle_language"]
+CHATTER = frozenset(FAMILIES["chatter"])
 """Words that on their own say nothing to act on ("ok", "hmm", "test")."""

@@ -1,10 +1,16 @@
 """One-sentence requests: from "anmäl mig till försäkringsmedicin i mars" to the action it asks for.
 
 A sentence is read in three steps, all without the database: a time phrase is taken out
-(dialogs/when.py), the cue table (dialogs/intents.py `CUES`) says what is wanted, and what is
-left names the course. `read` does the first two; `resolve` looks the course up among the
-region's courses: one course is the typed action itself, several are a choice to offer, none
-are the closest to offer. Thanks, greetings, "help" and language switches are whole messages;
+(dialogs/when.py), the cue table (phrase families of i18n/phrases.yaml, read by dialogs/intents.py)
+says what is wanted, and what is left names the course. Phrase words match their inflected forms
+(simplemma lemmas) and typos of them are repaired; words that only soften ("gärna", "please") are
+set aside. `read` does the first two; `resolve` looks the course up among the region's courses,
+by a course mentioned anywhere in the words left (courses/mentions.py: "palliationsdagen",
+"introt") or by its closest whole name: one course is the typed action itself, several are a
+choice to offer, none are the closest to offer. A weak cue (one word that leans to a request,
+"plats", "drop") is that request only with a course named; a course with a time and no request
+word asks for its sessions; questions about rules ("måste …", "hur … man", "om jag …") are left
+to the FAQ. Thanks, greetings, "help" and language switches are whole messages;
 text no vocabulary knows ("asdkjh qwe", "ok") is `Meaningless`, never a question for a person.
 Anything else is left to the FAQ (None).
 """
@@ -22,12 +28,14 @@ from rapidfuzz.distance import OSA
 
 from btassist.common.language import Language
 from btassist.common.text import fold
+from btassist.courses.mentions import spot_courses
 from btassist.courses.models import Course, CourseKind
 from btassist.courses.overview import match_courses, scored_courses
 from btassist.dialogs import actions as a
 from btassist.dialogs import intents
 from btassist.dialogs.intents import CUES, Cue, Want
 from btassist.dialogs.when import Window, prepare, read_time
+from btassist.faq.morphology import lemma_en, lemma_sv
 from btassist.faq.text import PLACE_NAMES, QUESTION_WORDS, STOPWORDS, regions_named
 from btassist.roster.models import Role
 
@@ -47,6 +55,8 @@ BARE_COURSE = 88.0
 CLOSEST = 3
 TYPO_MIN = 5
 TYPO_TWO = 9
+MIN_LEMMA = 4
+"""Phrase words shorter than this match only themselves."""
 
 _COURSE_MENTIONS = ("kurs", "course", "temadag", "theme", "seminari", "utbildning", "traff")
 """Parts of words that say a course is meant ("strålskyddskursen", "theme day")."""
@@ -80,10 +90,14 @@ class Request:
     want: Want
     course_words: str = ""
     window: Window | None = None
+    mention_words: tuple[str, ...] = ()
+    """The words that may mention a course anywhere (place names kept: "Nässjö-introt")."""
     who: str | None = None
     mentions_course: bool = False
     bare: bool = False
     """No request word at all: only a course's (close) name makes it one."""
+    weak: bool = False
+    """Only a hint of a request ("plats", "drop"): it needs a course named to be one."""
 
 
 @dataclass(frozen=True)
@@ -152,7 +166,7 @@ def read(
     command = intents.match_command(text)
     if isinstance(command, a.ExportParticipants):
         return Act(command)  # the export looks its course up itself, offering a choice
-    words = _repaired(words, knows)
+    words = [word for word in _repaired(words, knows) if word not in _SOFT] or words
     window = time.window if time else None
     for cue in CUES:
         if cue.roles is not None and not cue.roles & roles:
@@ -161,7 +175,15 @@ def read(
         if used is None:
             continue
         rest = [word for position, word in enumerate(words) if position not in used]
-        return Request(cue.want, _course_words(rest), window, cue.who, _mentions_course(words))
+        return Request(
+            cue.want,
+            _course_words(rest),
+            window,
+            _mention_words(rest),
+            cue.who,
+            _mentions_course(words) and not cue.weak,
+            weak=cue.weak,
+        )
     # The intent table's whole-message keywords ("kurser", "kalendr") and commands ("kurs stas").
     keyword = intents.match_intent(text)
     if keyword is not None:
@@ -172,10 +194,15 @@ def read(
         return Request(want, query, mentions_course=True)
     if _meaningless(words, knows):
         return Meaningless()
-    if any(word in QUESTION_WORDS for word in words) or "?" in text:
+    asks = any(word in QUESTION_WORDS for word in words) or "?" in text
+    if asks and window is None:
         return None
     course_words = _course_words(words)
-    return Request(Want.show_course, course_words, window, bare=True) if course_words else None
+    if not course_words:
+        return None
+    # a course's name alone is the course; with a time, its sessions then
+    want = Want.show_course if window is None else Want.sessions
+    return Request(want, course_words, window, _mention_words(words), bare=True)
 
 
 def resolve(
@@ -192,22 +219,46 @@ def resolve(
     if request.bare:
         scored = scored_courses(words, list(courses))
         if scored and scored[0][0] >= BARE_COURSE:
-            return _chosen(want, match_courses(words, list(courses)), request.window)
-        return None
-    if not words:
-        return _without_course(want, request.window)
-    matches = match_courses(words, list(courses))
+            named = match_courses(words, list(courses))
+            return _chosen(want, _bookable(named) if want in _BOOKED else named, request.window)
+        if request.window is None:
+            return None
+        # a course and a time, no request word ("går försäkringsmedicin nåt i juni?")
+        spotted = _bookable(spot_courses(request.mention_words, courses))
+        return _chosen(want, spotted, request.window) if spotted else None
+    if not words and not request.mention_words:
+        return None if request.weak else _without_course(want, request.window)
+    matches = _named(words, request.mention_words, courses)
     if want in _BOOKED:
-        bookable = [course for course in matches if course.kind is not CourseKind.webbkurs]
-        matches = bookable or matches
+        matches = _bookable(matches)
+    if request.weak:
+        return _chosen(want, matches, request.window) if matches else None
     if matches:
         return _chosen(want, matches, request.window)
+    if not words:  # only a place named ("vad finns att anmäla sig till i vgr")
+        return _without_course(want, request.window)
     if want in _STRONG or request.mentions_course:
         closest = [course for _, course in scored_courses(words, list(courses))[:CLOSEST]]
         return NoCourse(words, tuple((c, _action(want, c, request.window)) for c in closest))
     if want in (Want.withdraw, Want.participants):
         return _without_course(want, request.window)
     return None
+
+
+def _named(words: str, mentions: Sequence[str], courses: Sequence[Course]) -> list[Course]:
+    """The courses a request names: the one course mentioned in it, else the closest names,
+    else the courses mentioned."""
+    spotted = spot_courses(mentions, courses)
+    if len(spotted) == 1:
+        return spotted
+    matches = match_courses(words, list(courses))
+    narrower = {c.id for c in spotted} < {c.id for c in matches}
+    return spotted if not matches or (spotted and narrower) else matches
+
+
+def _bookable(courses: list[Course]) -> list[Course]:
+    """Courses with sessions, when there are any: a web course is not what a booking means."""
+    return [course for course in courses if course.kind is not CourseKind.webbkurs] or courses
 
 
 def action_for(want: Want, course: Course, window: Window | None) -> a.Action:
@@ -232,12 +283,18 @@ def _whole_message(words: list[str], language: Language) -> a.Action | None:
     other_words = [w for w in words if w not in intents.LANGUAGE_WORDS]
     if not other_words and _contains_any(words, intents.TOGGLE_LANGUAGE):
         return a.English() if language is Language.sv else a.Swedish()
-    if other_words and all(w in {"english", "engelska", "svenska", "swedish"} for w in other_words):
-        if set(other_words) <= {"english", "engelska"}:
-            return a.English()
-        if set(other_words) <= {"svenska", "swedish"}:
-            return a.Swedish()
+    if other_words and all(word in _LANGUAGE_NAMES for word in other_words):
+        # the language named last is the one wanted ("my swedish is not great, english?")
+        return a.English() if _LANGUAGE_NAMES[other_words[-1]] is Language.en else a.Swedish()
     return None
+
+
+_LANGUAGE_NAMES = {
+    "english": Language.en,
+    "engelska": Language.en,
+    "svenska": Language.sv,
+    "swedish": Language.sv,
+}
 
 
 # --- cues -------------------------------------------------------------------------------------
@@ -257,25 +314,53 @@ def _pattern(phrase: str) -> tuple[tuple[str, bool], ...]:
     )
 
 
-def _at(phrase: str, words: Sequence[str], start: int) -> bool:
-    pattern = _pattern(phrase)
-    if start + len(pattern) > len(words):
-        return False
-    return all(
-        words[start + offset].startswith(word) if prefix else words[start + offset] == word
-        for offset, (word, prefix) in enumerate(pattern)
+def _find(phrases: Sequence[str], words: Sequence[str]) -> set[int]:
+    """The positions of every word that some phrase covers."""
+    keys = _sentence_keys(tuple(words))
+    present = frozenset[str]().union(*keys)
+    used: set[int] = set()
+    for phrase in phrases:
+        pattern = _pattern(phrase)
+        first, prefix = pattern[0]
+        if not prefix and _word_keys(first).isdisjoint(present):
+            continue  # most phrases: their first word is nowhere in the sentence
+        for start in range(len(words) - len(pattern) + 1):
+            if all(
+                words[start + offset].startswith(word)
+                if is_prefix
+                else not _word_keys(word).isdisjoint(keys[start + offset])
+                for offset, (word, is_prefix) in enumerate(pattern)
+            ):
+                used.update(range(start, start + len(pattern)))
+    return used
+
+
+@lru_cache(maxsize=4096)
+def _sentence_keys(words: tuple[str, ...]) -> tuple[frozenset[str], ...]:
+    """Each typed word with its dictionary forms (function words alone: their forms collapse,
+    "mig", "min" and "mina" are all "jag")."""
+    return tuple(
+        frozenset({word})
+        if word in STOPWORDS
+        else frozenset({word, f"sv:{fold(lemma_sv(word))}", f"en:{fold(lemma_en(word))}"})
+        for word in words
     )
 
 
-def _find(phrases: Sequence[str], words: Sequence[str]) -> set[int]:
-    """The positions of every word that some phrase covers."""
-    used: set[int] = set()
-    for phrase in phrases:
-        length = len(_pattern(phrase))
-        for start in range(len(words)):
-            if _at(phrase, words, start):
-                used.update(range(start, start + length))
-    return used
+@lru_cache(maxsize=8192)
+def _word_keys(word: str) -> frozenset[str]:
+    """What a phrase word matches: itself, and when it is a plain word, its other forms
+    ("skriv upp" matches "skrev upp", "join" "joined"). A word in a form of its own ("bokad",
+    "booked") means that form only: "hur bokar man" is no "bokad". Short and question words
+    stay literal: folded, their forms collide ("nar" is "när", and "nära" too)."""
+    keys = {word}
+    if len(word) >= MIN_LEMMA and word not in STOPWORDS and word not in QUESTION_WORDS:
+        sv, en = fold(lemma_sv(word)), fold(lemma_en(word))
+        if sv in (word, f"{word}a"):  # "boka", "skriv" (skriva), "anmal" (anmala)
+            keys.add(f"sv:{sv}")
+        if en == word:
+            keys.add(f"en:{en}")
+    return frozenset(keys)
 
 
 def _contains_any(words: Sequence[str], phrases: Sequence[str]) -> bool:
@@ -328,7 +413,8 @@ def _in_vocabulary(word: str) -> bool:
 def _repaired(words: list[str], knows: Knows) -> list[str]:
     """Typos of request words repaired ("outlok", "avanmla"), leaving words something knows."""
     whole, _ = _vocabulary()
-    candidates = sorted(word for word in whole if len(word) >= TYPO_MIN - 1)
+    # a repair to a function word ("intro" → "into") says nothing about what is wanted
+    candidates = sorted(w for w in whole if len(w) >= TYPO_MIN - 1 and w not in STOPWORDS)
     repaired = []
     for word in words:
         if len(word) >= TYPO_MIN and not _in_vocabulary(word) and not knows(word):
@@ -342,6 +428,15 @@ def _repaired(words: list[str], knows: Knows) -> list[str]:
 
 def _course_words(words: Sequence[str]) -> str:
     return " ".join(word for word in words if word not in _NOT_COURSE_NAME)
+
+
+_NOT_MENTION = _NOT_COURSE_NAME - PLACE_NAMES
+_SOFT = frozenset(intents.FAMILIES["soft"])
+"""Words that soften a request anywhere in it ("vill gärna gå"): no part of any phrase."""
+
+
+def _mention_words(words: Sequence[str]) -> tuple[str, ...]:
+    return tuple(word for word in words if word not in _NOT_MENTION)
 
 
 def _mentions_course(words: Sequence[str]) -> bool:
@@ -413,6 +508,8 @@ def _simple_action(request: Request) -> a.Action | None:
             return a.Reports()
         case Want.broadcast:
             return a.Broadcast()
+        case Want.help:
+            return a.Help()
     return None
 
 

@@ -69,6 +69,13 @@ def lemma_sv(word: str) -> str:
     return lemma.lower()
 
 
+@lru_cache(maxsize=65536)
+def lemma_en(word: str) -> str:
+    """The dictionary form of a lower-case English word; the word itself when unknown."""
+    lemma: str = _lemmatizer().lemmatize(word, lang="en")
+    return lemma.lower()
+
+
 class HashedWords:
     """A set of words for membership tests only, as sorted 64-bit hashes.
 
