@@ -16,8 +16,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from email_validator import EmailNotValidError, validate_email
-
 from btassist.common.language import Language
 from btassist.i18n.catalogue import t
 
@@ -271,6 +269,9 @@ class CellReader:
         value = self.text(column, required=required)
         if not value:
             return None
+        # Imported with the first address read, like openpyxl with the first workbook.
+        from email_validator import EmailNotValidError, validate_email
+
         try:
             return validate_email(value, check_deliverability=False).normalized.lower()
         except EmailNotValidError:
