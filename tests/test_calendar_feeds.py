@@ -636,14 +636,8 @@ def test_the_cache_keeps_the_newest_body_of_each_feed_within_its_byte_budget() -
 
 
 def test_render_writes_exactly_what_icalendar_writes() -> None:
-    from btassist.calendar.ical import (
-        CalendarHeader,
-        EventStatus,
-        FeedEvent,
-        calendar_object,
-        event_component,
-        render,
-    )
+    from btassist.calendar.events import CalendarHeader, EventStatus, FeedEvent
+    from btassist.calendar.ical import calendar_object, event_component, render
 
     stamp = datetime(2026, 11, 1, 12, tzinfo=UTC)
     events = [

@@ -8,12 +8,13 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from btassist.db.engine import Database
-from btassist.db.migrate import current_revision, head_revision, upgrade
+from btassist.db.migrate import alembic_config, current_revision, head_revision, upgrade
 from btassist.db.tables import metadata
 from btassist.roster.models import Person, Region
 
@@ -29,6 +30,26 @@ async def test_upgrading_again_changes_nothing(db: Database) -> None:
     await upgrade(db)
     await upgrade(db)
     assert await current_revision(db) == head_revision()
+
+
+def test_the_head_revision_is_the_newest_migration() -> None:
+    assert head_revision() == ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+async def test_the_current_revision_is_the_one_alembic_reads(db: Database) -> None:
+    async with db.engine.connect() as connection:
+        alembic_reads = await connection.run_sync(
+            lambda sync: MigrationContext.configure(sync).get_current_revision()
+        )
+    assert await current_revision(db) == alembic_reads == head_revision()
+
+
+async def test_an_empty_database_has_no_revision(tmp_path: Path) -> None:
+    database = Database(f"sqlite:///{tmp_path / 'empty.db'}")
+    try:
+        assert await current_revision(database) is None
+    finally:
+        await database.dispose()
 
 
 async def test_models_and_migrations_agree(db: Database) -> None:

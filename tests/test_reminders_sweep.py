@@ -20,7 +20,7 @@ from btassist.assessments.models import PlanItem
 from btassist.assessments.sync import sync_plans
 from btassist.cli import app
 from btassist.common.language import Language
-from btassist.common.workdays import WorkingDays
+from btassist.common.workdays import TABLE_YEARS, WorkingDays, holiday_table, library_days_off
 from btassist.courses.enrolment import enrol
 from btassist.courses.models import CourseKind
 from btassist.db.engine import Database
@@ -79,6 +79,17 @@ async def _outbox(db: Database) -> list[OutboxMessage]:
 
 def _the_16_october_assessment(item: PlanItem) -> bool:
     return item.due == date(2026, 10, 16)
+
+
+def test_the_holiday_table_is_what_the_holidays_library_says() -> None:
+    library = library_days_off(TABLE_YEARS)
+    assert holiday_table() == {day: str(name) for day, name in library.items()}
+
+
+def test_days_off_outside_the_table_come_from_the_library() -> None:
+    assert DAYS.holiday_name(date(1999, 12, 31)) == "New Year's Eve"
+    assert not DAYS.is_working_day(date(2100, 12, 24))  # a Friday, julafton
+    assert DAYS.is_working_day(date(2100, 12, 23))
 
 
 def test_working_days_and_sending_hours() -> None:

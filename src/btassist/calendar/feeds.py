@@ -38,7 +38,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from btassist.calendar.ical import CalendarHeader, EventStatus, FeedEvent
+from btassist.calendar.events import CalendarHeader, EventStatus, FeedEvent
 from btassist.common.language import Language
 from btassist.courses.models import (
     Course,

@@ -13,7 +13,7 @@ import gzip
 import hashlib
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
@@ -26,6 +26,7 @@ from aiohttp.web_log import AccessLogger
 from cachetools import LRUCache
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from btassist.calendar.events import CalendarHeader, FeedEvent
 from btassist.calendar.feeds import (
     CourseFeed,
     Feed,
@@ -35,7 +36,6 @@ from btassist.calendar.feeds import (
     SessionFeed,
     read_stamp,
 )
-from btassist.calendar.ical import render
 from btassist.calendar.tokens import person_for_token
 from btassist.common.language import Language, requested_language
 from btassist.db.engine import Database
@@ -55,6 +55,13 @@ try:
     _PACKAGE_VERSION = version("btassist")
 except PackageNotFoundError:  # running from a source tree without installing
     _PACKAGE_VERSION = "source"
+
+
+def render(header: CalendarHeader, events: Iterable[FeedEvent], zone: ZoneInfo) -> bytes:
+    """The feed's iCalendar bytes (`ical.render`), icalendar imported with the first feed built."""
+    from btassist.calendar import ical
+
+    return ical.render(header, events, zone)
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,7 @@ gives; a test holds it to that.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from enum import StrEnum
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -35,6 +33,8 @@ from icalendar import (
 )
 from icalendar.caselessdict import canonsort_keys
 from icalendar.parser import Contentline
+
+from btassist.calendar.events import CalendarHeader, FeedEvent
 
 PRODID = "-//BT-assistenten//Kalenderflöden//SV"
 REFRESH = timedelta(hours=1)  # how often clients that listen should fetch again
@@ -70,60 +70,6 @@ BEGIN_EVENT, END_EVENT = (line + CRLF for line in Event().to_ical().splitlines()
 
 
 Property = vText | vDDDTypes | vDDDLists | vInt | vRecur | vUri | vCategory
-
-
-class EventStatus(StrEnum):
-    """STATUS of a VEVENT: waitlisted seats are TENTATIVE, cancelled sessions CANCELLED."""
-
-    confirmed = "CONFIRMED"
-    tentative = "TENTATIVE"
-    cancelled = "CANCELLED"
-
-
-@dataclass(frozen=True)
-class FeedEvent:
-    """One VEVENT as plain, hashable data: a timed event (UTC) or an all-day one (dates).
-
-    A weekly series repeats until the start (UTC) of its last occurrence, less `skipped`
-    occurrences. `modified` is both DTSTAMP and LAST-MODIFIED, so an unchanged event is
-    written identically every time.
-    """
-
-    uid: str
-    summary: str
-    start: datetime | date
-    end: datetime | date  # exclusive, as in iCalendar: the day after an all-day event
-    modified: datetime
-    created: datetime | None = None
-    sequence: int = 0
-    status: EventStatus = EventStatus.confirmed
-    description: str = ""
-    location: str = ""
-    url: str | None = None
-    weekly_until: datetime | None = None
-    skipped: tuple[datetime, ...] = ()
-    categories: tuple[str, ...] = ()
-    busy: bool = True
-
-    @property
-    def timed(self) -> bool:
-        """True for an event with times, False for an all-day one."""
-        return isinstance(self.start, datetime)
-
-    def sort_key(self) -> tuple[datetime, str]:
-        """Chronological order, all-day events at the start of their day (UTC)."""
-        start = self.start
-        if not isinstance(start, datetime):
-            start = datetime.combine(start, time(), UTC)
-        return start, self.uid
-
-
-@dataclass(frozen=True)
-class CalendarHeader:
-    """The calendar's own properties: its name and description as a subscriber sees them."""
-
-    name: str
-    description: str
 
 
 def event_properties(event: FeedEvent, zone: ZoneInfo) -> dict[str, Property]:

@@ -16,13 +16,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from email_validator import EmailNotValidError, validate_email
-from openpyxl import Workbook, load_workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
-from openpyxl.styles.numbers import is_datetime
-from openpyxl.utils import get_column_letter
-
 from btassist.common.language import Language
 from btassist.i18n.catalogue import t
 
@@ -179,6 +172,10 @@ def _parse_workbook(data: bytes, name: str) -> Table:
         raise TableFileError(
             f"{name} unpacks to more than {MAX_UNPACKED_BYTES // (1024 * 1024)} MB"
         )
+    # Imported here, not at the top: openpyxl is some 5 MB of memory that a server process only
+    # needs when someone sends or asks for a workbook.
+    from openpyxl import load_workbook
+
     try:
         with warnings.catch_warnings():
             # openpyxl warns about parts it drops (styles, data validation); values are all we read.
@@ -212,6 +209,8 @@ def _parse_workbook(data: bytes, name: str) -> Table:
 
 def _cell_text(cell: Any) -> str:
     """A cell as the text a CSV file would hold: dates ISO, whole numbers without `.0`."""
+    from openpyxl.styles.numbers import is_datetime  # loaded by `_parse_workbook` already
+
     value = cell.value
     if value is None:
         return ""
@@ -270,6 +269,9 @@ class CellReader:
         value = self.text(column, required=required)
         if not value:
             return None
+        # Imported with the first address read, like openpyxl with the first workbook.
+        from email_validator import EmailNotValidError, validate_email
+
         try:
             return validate_email(value, check_deliverability=False).normalized.lower()
         except EmailNotValidError:
@@ -331,6 +333,10 @@ class Sheet:
 
     def xlsx_bytes(self) -> bytes:
         """The table as a workbook of one sheet: real Excel dates, a bold frozen header, filters."""
+        from openpyxl import Workbook  # imported on first use, as in `_parse_workbook`
+        from openpyxl.styles import Font
+        from openpyxl.utils import get_column_letter
+
         workbook = Workbook()
         sheet = workbook.active
         assert sheet is not None  # a new workbook has one sheet
@@ -399,6 +405,8 @@ def cell_text(value: Cell) -> str:
 
 
 def _xlsx_cell(value: Cell) -> Cell:
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # loaded by `Sheet.xlsx_bytes` already
+
     if isinstance(value, str):
         return ILLEGAL_CHARACTERS_RE.sub("", value)  # control characters are not valid XML
     return value

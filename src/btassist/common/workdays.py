@@ -4,26 +4,63 @@ A working day is Monday to Friday except Swedish public holidays (the `holidays`
 the three eves that are days off in practice: julafton, midsommarafton and nyårsafton (its
 `de_facto` category). Sundays are weekend days here, never "holidays": the library counts
 every Sunday as a Swedish holiday unless told not to, so it is told explicitly.
+
+The days off of 2000–2099 are read from `swedish_holidays.csv`, the library's answer written
+out by `scripts/swedish_holidays.py` (a test holds the two to each other): asked for Sweden,
+the library imports the calendars of every country it knows, about 7 MB that every process
+would keep. Other years ask the library itself.
 """
 
 from __future__ import annotations
 
+import csv
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-import holidays
+if TYPE_CHECKING:
+    import holidays
 
 SEND_AT = time(8, 30)
 # A sweep after this local time sends nothing more that day: no evening or night messages.
 SEND_UNTIL = time(17, 0)
+HOLIDAY_TABLE = Path(__file__).with_name("swedish_holidays.csv")
+TABLE_YEARS = range(2000, 2100)
+"""The years `HOLIDAY_TABLE` holds, every day off of each."""
+
+
+def library_days_off(years: range | None = None) -> holidays.HolidayBase:
+    """Swedish public holidays and de facto days off, as the `holidays` library has them."""
+    import holidays
+
+    return holidays.country_holidays(
+        "SE", categories=(holidays.PUBLIC, holidays.DE_FACTO), include_sundays=False, years=years
+    )
 
 
 @lru_cache(maxsize=1)
-def _swedish_days_off() -> holidays.HolidayBase:
-    return holidays.country_holidays(
-        "SE", categories=(holidays.PUBLIC, holidays.DE_FACTO), include_sundays=False
-    )
+def _library() -> holidays.HolidayBase:
+    return library_days_off()
+
+
+@lru_cache(maxsize=1)
+def holiday_table() -> dict[date, str]:
+    """`HOLIDAY_TABLE` read: each day off of `TABLE_YEARS` and its name."""
+    names: dict[str, str] = {}  # one string for each name, not one for each year
+    with HOLIDAY_TABLE.open(encoding="utf-8", newline="") as rows:
+        return {
+            date.fromisoformat(day): names.setdefault(name, name) for day, name in csv.reader(rows)
+        }
+
+
+def day_off(day: date) -> str | None:
+    """The name of the Swedish holiday or day off on `day`, None on other days."""
+    if day.year in TABLE_YEARS:
+        return holiday_table().get(day)
+    name = _library().get(day)
+    return None if name is None else str(name)
 
 
 class WorkingDays:
@@ -31,16 +68,14 @@ class WorkingDays:
 
     def __init__(self, zone: ZoneInfo) -> None:
         self.zone = zone
-        self._days_off = _swedish_days_off()
 
     def is_working_day(self, day: date) -> bool:
         """Monday to Friday and not a Swedish holiday or julafton/midsommarafton/nyårsafton."""
-        return day.weekday() < 5 and day not in self._days_off
+        return day.weekday() < 5 and day_off(day) is None
 
     def holiday_name(self, day: date) -> str | None:
         """The holiday on `day`, if any (for messages and tests)."""
-        name = self._days_off.get(day)
-        return None if name is None else str(name)
+        return day_off(day)
 
     def on_or_before(self, day: date) -> date:
         """The last working day on or before `day`."""

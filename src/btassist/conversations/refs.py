@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from btassist.conversations.models import ConversationRef
 from btassist.db.types import utcnow
+from btassist.db.upsert import dialect_insert
 
 
 async def save_reference(
@@ -25,7 +24,7 @@ async def save_reference(
     """Store or refresh a person's reference in one statement (INSERT … ON CONFLICT), so a
     person's first turns arriving together on several processes cannot collide."""
     dialect = session.bind.dialect.name if session.bind else "sqlite"
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    insert = dialect_insert(dialect)
     now = utcnow()
     statement = insert(ConversationRef).values(
         person_id=person_id,

@@ -11,12 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, delete
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from btassist.conversations.models import ConversationState
+from btassist.db.upsert import dialect_insert
 
 
 @dataclass(frozen=True)
@@ -45,7 +44,7 @@ async def wait_for(
 ) -> None:
     """Make the person's next message continue `flow` at `step` (replacing any other wait)."""
     dialect = session.bind.dialect.name if session.bind else "sqlite"
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    insert = dialect_insert(dialect)
     values = {
         "person_id": person_id,
         "flow": flow,

@@ -14,10 +14,12 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-
-from dateparser.date import DateDataParser
+from typing import TYPE_CHECKING
 
 from btassist.common.text import strip_accents
+
+if TYPE_CHECKING:
+    from dateparser.date import DateDataParser
 
 _MONTHS = (
     "januari|februari|mars|april|maj|juni|juli|augusti|september|oktober|november|december|"
@@ -79,6 +81,11 @@ class TimePhrase:
 @lru_cache(maxsize=64)
 def _parser(settings: tuple[tuple[str, object], ...]) -> DateDataParser:
     """A parser per day and kind of phrase (its settings hold "today")."""
+    # Imported on the first time phrase, not with the module: dateparser is 3 to 4 MB that a
+    # server process would otherwise hold from the start (its language data 4 MB more, read
+    # on the first parse either way).
+    from dateparser.date import DateDataParser
+
     return DateDataParser(languages=["sv", "en"], settings={"DATE_ORDER": "DMY", **dict(settings)})
 
 

@@ -18,12 +18,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, bindparam, func, or_, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from btassist.db.types import UTCDateTime, utcnow
+from btassist.db.upsert import dialect_insert
 from btassist.outbox.models import OutboxMessage, OutboxStatus
 from btassist.outbox.notices import Notice
 
@@ -54,7 +53,7 @@ async def enqueue(
         "created_at": now,
     }
     dialect = session.bind.dialect.name if session.bind else "sqlite"
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    insert = dialect_insert(dialect)
     statement = (
         insert(OutboxMessage)
         .values(**values)
@@ -100,7 +99,7 @@ async def enqueue_many(session: AsyncSession, queued: Iterable[Queued]) -> int:
     if not rows:
         return 0
     dialect = session.bind.dialect.name if session.bind else "sqlite"
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    insert = dialect_insert(dialect)
     table = OutboxMessage.__table__  # type: ignore[attr-defined]
     statement = insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"])
     await session.exec(statement, params=rows)

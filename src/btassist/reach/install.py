@@ -21,8 +21,6 @@ from typing import Protocol
 from urllib.parse import quote
 
 from sqlalchemy import exists, func
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -30,6 +28,7 @@ from btassist.conversations.models import ConversationRef
 from btassist.conversations.refs import save_reference
 from btassist.db.engine import Database
 from btassist.db.types import utcnow
+from btassist.db.upsert import dialect_insert
 from btassist.reach.graph import GraphAnswer, GraphClient, TokenRefused
 from btassist.reach.models import AppInstall, InstallOutcome
 from btassist.roster.identity import remember_object_id
@@ -363,7 +362,7 @@ async def _record_outcome(
 ) -> None:
     """Store the latest outcome in one statement (two processes may try one person at once)."""
     dialect = session.bind.dialect.name if session.bind else "sqlite"
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    insert = dialect_insert(dialect)
     installed_at = now if outcome in SUCCEEDED else None
     statement = insert(AppInstall).values(
         person_id=person_id,

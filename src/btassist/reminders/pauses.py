@@ -9,11 +9,10 @@ from collections import defaultdict
 from datetime import datetime
 
 from sqlalchemy import delete
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from btassist.db.upsert import dialect_insert
 from btassist.outbox.notices import NoticeKind
 from btassist.reminders.kinds import PAUSE_ALL, REMINDER_KINDS
 from btassist.reminders.models import ReminderPause
@@ -45,7 +44,7 @@ async def _add(session: AsyncSession, person_id: int, kinds: list[str], now: dat
     if not kinds:
         return
     dialect = session.bind.dialect.name if session.bind else "sqlite"
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    insert = dialect_insert(dialect)
     statement = insert(ReminderPause).on_conflict_do_nothing(index_elements=["person_id", "kind"])
     await session.exec(
         statement, params=[{"person_id": person_id, "kind": k, "paused_at": now} for k in kinds]

@@ -10,11 +10,10 @@ process whose clock lags gets nothing for a slice already past.
 from __future__ import annotations
 
 from sqlalchemy import case, func, literal
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col
 
 from btassist.db.engine import Database
+from btassist.db.upsert import dialect_insert
 from btassist.throttle.models import SendBudget
 
 
@@ -24,7 +23,7 @@ async def take(
     """Take up to `chunk` of the `limit` sends slice `slice_number` allows `tenant`; how many
     were granted (0: the slice is spent, or already over)."""
     dialect = database.engine.dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    insert = dialect_insert(dialect)
     smaller = func.least if dialect == "postgresql" else func.min
     first = min(limit, chunk)
     statement = insert(SendBudget).values(
