@@ -59,7 +59,10 @@ def fold_word(word: str) -> str:
 @lru_cache(maxsize=1)
 def _lemmatizer() -> Lemmatizer:
     return Lemmatizer(
-        lemmatization_strategy=DefaultStrategy(dictionary_factory=StreamDictionaryFactory())
+        # `lemma_sv` keeps the answers; a second cache of the same 65,536 inside simplemma would
+        # only hold each lemma twice.
+        cache_max_size=0,
+        lemmatization_strategy=DefaultStrategy(dictionary_factory=StreamDictionaryFactory()),
     )
 
 
