@@ -33,7 +33,8 @@ async def test_upgrading_again_changes_nothing(db: Database) -> None:
 
 
 def test_the_head_revision_is_the_newest_migration() -> None:
-    assert head_revision() == ScriptDirectory.from_config(alembic_config()).get_current_head()
+    newest = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head_revision() == newest, "a new migration: set HEAD in db/migrate.py to its revision"
 
 
 async def test_the_current_revision_is_the_one_alembic_reads(db: Database) -> None:

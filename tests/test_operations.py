@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import json
 import logging
+import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -207,3 +209,50 @@ def test_serve_writes_json_logs_when_asked(tmp_path: Path) -> None:
     logs = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
     assert any(e["logger"] == "btassist.app" and "LOCAL MODE" in e["message"] for e in logs)
     assert any(e["logger"] == "aiohttp.access" and "/healthz" in e["message"] for e in logs)
+
+
+# Libraries a serve process imports only when a request needs one (or, alembic, only when the
+# database is behind): each is megabytes every process would otherwise keep.
+LOADED_ON_DEMAND = (
+    "alembic",  # the database is already at the newest revision
+    "dateparser",  # the first time phrase ("i mars") in a request
+    "email_validator",  # the first address read from a table
+    "holidays",  # a day off outside 2000-2099
+    "icalendar",  # the first calendar feed built
+    "openpyxl",  # the first workbook read or written
+    "sqlalchemy.dialects.postgresql",  # never, on SQLite
+    "snowballstemmer.swedish_stemmer",  # never: PyStemmer's C stemmers stand in
+)
+
+
+def test_a_started_process_loads_no_library_it_does_not_use_yet(sqlite_url: str) -> None:
+    started = """
+import asyncio, sys
+from datetime import date
+from zoneinfo import ZoneInfo
+import btassist.cli, btassist.app
+from btassist.common.workdays import WorkingDays
+from btassist.db.engine import Database
+from btassist.db.migrate import upgrade
+from btassist.faq.store import FaqStore
+
+async def start(url):
+    database = Database(url)
+    await upgrade(database)
+    await database.dispose()
+
+asyncio.run(start(sys.argv[1]))
+FaqStore()
+WorkingDays(ZoneInfo("Europe/Stockholm")).is_working_day(date(2026, 12, 24))
+print(" ".join(sys.modules))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", started, sqlite_url],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    loaded = set(done.stdout.split())
+    assert {"btassist.app", "btassist.faq.morphology", "btassist.db.upsert"} <= loaded
+    assert [name for name in LOADED_ON_DEMAND if name in loaded] == []

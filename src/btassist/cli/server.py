@@ -40,8 +40,11 @@ def serve(
     from aiohttp import web
 
     from btassist.app import LISTENING_URL, app_factory, listening_url
+    from btassist.common.memory import use_one_malloc_arena
     from btassist.observability.logs import configure_logging
     from btassist.privacy.http import PrivateLinksAccessLogger
+
+    use_one_malloc_arena()  # before any thread is started: see its docstring
 
     settings = load_settings()
     if settings.local_mode and not is_loopback(host) and not allow_unauthenticated:

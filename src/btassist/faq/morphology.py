@@ -29,6 +29,7 @@ from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import accumulate
 from pathlib import Path
 
 from simplemma import Lemmatizer
@@ -58,7 +59,10 @@ def fold_word(word: str) -> str:
 @lru_cache(maxsize=1)
 def _lemmatizer() -> Lemmatizer:
     return Lemmatizer(
-        lemmatization_strategy=DefaultStrategy(dictionary_factory=StreamDictionaryFactory())
+        # `lemma_sv` keeps the answers; a second cache of the same 65,536 inside simplemma would
+        # only hold each lemma twice.
+        cache_max_size=0,
+        lemmatization_strategy=DefaultStrategy(dictionary_factory=StreamDictionaryFactory()),
     )
 
 
@@ -106,37 +110,46 @@ class HashedWords:
         return made
 
     def __contains__(self, word: object) -> bool:
-        key = hash(word)
-        at = bisect_left(self._hashes, key)
-        return at < len(self._hashes) and self._hashes[at] == key
+        return _place(self._hashes, hash(word)) is not None
 
     def __len__(self) -> int:
         return len(self._hashes)
 
 
+def _place(hashes: array[int], key: int) -> int | None:
+    """Where `key` is in the sorted `hashes`, or None."""
+    at = bisect_left(hashes, key)
+    return at if at < len(hashes) and hashes[at] == key else None
+
+
 class FirstForms:
     """Forms that may begin a compound, each with the word it is a form of.
 
-    Most are the word itself ("lakar"), kept as hashes like `HashedWords`; only the others
-    ("forsakrings" → "forsakring") as text, which halves what the Swedish dictionary's 43,000
-    forms take.
+    Held without a Python object per form, like `HashedWords`: most forms are the word itself
+    ("lakar") and are only hashes; the others ("forsakrings" → "forsakring") are hashes in
+    sorted order with their words, in the same order, in one string. As a dict of strings, the
+    Swedish dictionary's 43,000 forms cost a serve process 4 MB more: the strings, and the
+    memory that building them left scattered between them.
     """
 
-    __slots__ = ("_itself", "_other")
+    __slots__ = ("_ends", "_itself", "_other", "_words")
 
     def __init__(self, words_of: dict[str, str]) -> None:
         self._itself = HashedWords(form for form, word in words_of.items() if form == word)
-        self._other = {form: word for form, word in words_of.items() if form != word}
+        other = sorted((hash(form), word) for form, word in words_of.items() if form != word)
+        self._other = array("q", (key for key, _ in other))
+        self._words = "".join(word for _, word in other)
+        self._ends = array("q", accumulate(len(word) for _, word in other))
 
     def get(self, form: str) -> str | None:
         """The word `form` is the compound-first form of, or None."""
-        word = self._other.get(form)
-        if word is None and form in self._itself:
-            return form
-        return word
+        at = _place(self._other, hash(form))
+        if at is not None:
+            return self._words[self._ends[at - 1] if at else 0 : self._ends[at]]
+        return form if form in self._itself else None
 
     def __contains__(self, form: object) -> bool:
-        return form in self._other or form in self._itself
+        return _place(self._other, hash(form)) is not None or form in self._itself
 
     def __len__(self) -> int:
         return len(self._itself) + len(self._other)
