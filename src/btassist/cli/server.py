@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 from pathlib import Path
 from typing import Annotated
@@ -40,7 +39,7 @@ def serve(
     from aiohttp import web
 
     from btassist.app import LISTENING_URL, app_factory, listening_url
-    from btassist.common.memory import use_one_malloc_arena
+    from btassist.common.memory import freeze_what_start_built, use_one_malloc_arena
     from btassist.observability.logs import configure_logging
     from btassist.privacy.http import PrivateLinksAccessLogger
 
@@ -72,7 +71,7 @@ def serve(
         from btassist.webchat.intro import announce_chat
 
         app.on_startup.append(announce_chat(out, demo=demo))
-    app.on_startup.append(_freeze_what_start_built)
+    app.on_startup.append(freeze_what_start_built)
     web.run_app(
         app,
         host=host,
@@ -80,14 +79,6 @@ def serve(
         print=out.print,
         access_log_class=PrivateLinksAccessLogger,  # feed and export links are secrets: not logged
     )
-
-
-async def _freeze_what_start_built(app: object) -> None:
-    """What start-up built (the FAQ index, the catalogue, mappers) lives as long as the process:
-    moved out of the garbage collector's sight, so a full collection in the middle of a broadcast
-    walks only what the work itself allocates. (Only here: a test process starts many apps.)"""
-    gc.collect()
-    gc.freeze()
 
 
 def chat(

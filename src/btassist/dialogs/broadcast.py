@@ -442,41 +442,34 @@ async def _report(
 
 async def cancel(ctx: FlowContext, actor: Actor, action: a.BroadcastCancel) -> list[Reply]:
     """Stop what has not gone out yet (confirmed first)."""
-    lang = actor.language
-    author = usecases.author_of(actor)
-    if author is None:
-        return [Reply(text=t("broadcast.not_allowed", lang))]
-    if not action.confirmed:
-        body = [paragraph(t("broadcast.cancel.ask", lang, id=action.broadcast_id))]
-        return [
-            await ask_to_confirm(ctx, actor, action, body=body, yes=t("broadcast.cancel.yes", lang))
-        ]
-    stopped = await usecases.cancel(
-        ctx.database, author=author, broadcast_id=action.broadcast_id, now=ctx.now()
-    )
-    if not isinstance(stopped, usecases.Stopped):
-        return [Reply(text=t("broadcast.not_stoppable", lang), replace=True)]
-    done = Reply(text=t("broadcast.cancel.done", lang, count=stopped.dropped))
-    return [*(await _report(ctx, actor, author, action.broadcast_id)), done]
+    return await _stop(ctx, actor, action, recall=False)
 
 
 async def recall(ctx: FlowContext, actor: Actor, action: a.BroadcastRecall) -> list[Reply]:
     """Cancel and delete the delivered copies (confirmed first)."""
+    return await _stop(ctx, actor, action, recall=True)
+
+
+async def _stop(
+    ctx: FlowContext, actor: Actor, action: a.BroadcastCancel | a.BroadcastRecall, *, recall: bool
+) -> list[Reply]:
+    """Cancel or recall: ask first, then stop and show the refreshed report."""
     lang = actor.language
+    key = "broadcast.recall" if recall else "broadcast.cancel"
     author = usecases.author_of(actor)
     if author is None:
         return [Reply(text=t("broadcast.not_allowed", lang))]
     if not action.confirmed:
-        body = [paragraph(t("broadcast.recall.ask", lang, id=action.broadcast_id))]
-        return [
-            await ask_to_confirm(ctx, actor, action, body=body, yes=t("broadcast.recall.yes", lang))
-        ]
-    stopped = await usecases.recall(
+        body = [paragraph(t(f"{key}.ask", lang, id=action.broadcast_id))]
+        return [await ask_to_confirm(ctx, actor, action, body=body, yes=t(f"{key}.yes", lang))]
+    stop = usecases.recall if recall else usecases.cancel
+    stopped = await stop(
         ctx.database, author=author, broadcast_id=action.broadcast_id, now=ctx.now()
     )
     if not isinstance(stopped, usecases.Stopped):
         return [Reply(text=t("broadcast.not_stoppable", lang), replace=True)]
-    done = Reply(text=t("broadcast.recall.done", lang, count=stopped.deleting))
+    count = stopped.deleting if recall else stopped.dropped
+    done = Reply(text=t(f"{key}.done", lang, count=count))
     return [*(await _report(ctx, actor, author, action.broadcast_id)), done]
 
 

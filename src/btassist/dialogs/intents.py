@@ -269,16 +269,16 @@ def exact_intent(text: str) -> a.Action | None:
 
 def match_intent(text: str) -> a.Action | None:
     """The action a whole message asks for, tolerating case, missing å/ä/ö and small typos."""
+    exact = exact_intent(text)
+    if exact is not None:
+        return exact
     wanted = normalise(text)
-    if not wanted:
+    if len(wanted) < MIN_FUZZY_LENGTH:
         return None
-    found = _KEYWORDS.get(wanted)
-    if found is None and len(wanted) >= MIN_FUZZY_LENGTH:
-        # OSA distance counts a swapped pair of letters ("kruser") as one typo.
-        typos = 2 if len(wanted) >= LONG_MESSAGE else 1
-        best = process.extractOne(wanted, _KEYWORDS.keys(), scorer=OSA.distance, score_cutoff=typos)
-        found = _KEYWORDS[best[0]] if best else None
-    return None if found is None else found()
+    # OSA distance counts a swapped pair of letters ("kruser") as one typo.
+    typos = 2 if len(wanted) >= LONG_MESSAGE else 1
+    best = process.extractOne(wanted, _KEYWORDS.keys(), scorer=OSA.distance, score_cutoff=typos)
+    return _KEYWORDS[best[0]]() if best else None
 
 
 def match_command(text: str) -> a.ShowCourse | a.Participants | a.ExportParticipants | None:
