@@ -272,6 +272,14 @@ def test_compounds_match_their_parts(kb: KnowledgeBase) -> None:
     assert ("§akut", "§placering") in tokens[0].alternatives
 
 
+def test_a_compound_may_begin_with_a_clipped_concept_word(kb: KnowledgeBase) -> None:
+    # The dictionary lets neither "intro" begin nor "del" end a compound; people write both.
+    assert ("§introduktion", "utbildning") in kb.index.query_tokens("introutbildningen")[
+        0
+    ].alternatives
+    assert ("§akut", "del") in kb.index.query_tokens("akutdelen")[0].alternatives
+
+
 def test_the_askers_region_comes_first(kb: KnowledgeBase) -> None:
     assert ask(kb, "hur ofta görs bedömningar", "gavleborg") == "gavleborg-assessment"
     assert ask(kb, "hur ofta görs bedömningar", "jonkoping") == "jonkoping-assessment"
@@ -284,6 +292,25 @@ def test_another_regions_entry_only_when_that_region_is_named(kb: KnowledgeBase)
     assert ask(kb, "ingår jour under BT?", "kronoberg") == "kronoberg-on-call"
     hits = kb.search("hur ser placeringarna ut", region="gavleborg").hits
     assert all(hit.entry.scope in {"national", "gavleborg"} for hit in hits)
+
+
+def test_a_question_about_the_national_rule_is_answered_nationally(kb: KnowledgeBase) -> None:
+    result = kb.search("är det bara akuten och vårdcentral som är nationellt krav?", region="vgr")
+    assert result.best is not None
+    assert result.best.entry.id == "placements-mandatory"
+    assert result.region == "vgr"  # the asker's people, should the FAQ not answer
+    assert ask(kb, "måste alla regioner ha psykiatri i BT?", "kronoberg") == "psychiatry-mandatory"
+
+
+def test_a_question_about_a_limit_gets_the_rule_not_the_regions_schedule(
+    kb: KnowledgeBase,
+) -> None:
+    """Kronoberg's schedule stands in for the national placement entries, but it states no
+    minimum: "3 months minimum?" is the national rule's question."""
+    best = kb.search("3 mån akut minimum?", region="kronoberg").best
+    assert best is not None
+    assert best.entry.id == "placements-min-length"
+    assert ask(kb, "hur lång är psykiatriplaceringen?", "kronoberg") == "kronoberg-schedule"
 
 
 def test_without_a_region_only_national_entries_answer(kb: KnowledgeBase) -> None:
@@ -321,12 +348,19 @@ def test_an_answer_that_ignores_a_concept_of_the_question_is_only_offered(
         "vad är lönen under BT",
         "min patient har bröstsmärta, vad ska jag göra?",
         "what dose of morphine should I give",
+        "får man ob-tillägg och jourersättning som bt-läkare",
+        "patient med bröstsmärta och normalt EKG, när tar jag om troponinet",
         "kan jag jobba deltid under BT",
         "var kan jag parkera",
     ],
 )
 def test_out_of_scope_questions_are_not_answered(kb: KnowledgeBase, question: str) -> None:
     assert ask(kb, question) is None
+
+
+def test_pay_and_patient_questions_get_their_own_referral(kb: KnowledgeBase) -> None:
+    assert kb.search("får man ob-tillägg som bt-läkare", region="vgr").declined == "salary"
+    assert kb.search("hyperkalemi, första steget?", region="vgr").declined == "patient-care"
 
 
 # --- the evaluation set ------------------------------------------------------------------------

@@ -36,6 +36,7 @@ from btassist.faq.text import (
     Analyser,
     Synonyms,
     Token,
+    asks_nationally,
     guess_language,
     regions_named,
     word_pairs,
@@ -67,6 +68,8 @@ RERANKED = 15
 """Only the best entries by BM25 are compared variant by variant."""
 NEAR_WORDS_SWAPPED = 2
 """A question of function words alone is nearly a variant that differs by one word swapped."""
+LIMIT_TERMS = frozenset({CONCEPT_PREFIX + "minst", CONCEPT_PREFIX + "max"})
+"""A question about a limit asks for the rule, which a region's schedule does not state."""
 QUESTION_WORD_WEIGHT = 0.5
 """Question words separate "what" from "when" but must not carry an answer on their own."""
 
@@ -526,7 +529,9 @@ class FaqIndex:
         entries it refines, and beats a close national overview.
         """
         named = regions_named(question)
-        local = set(named) if named else ({region} if region else set())
+        # A question about the national rule ("nationellt krav?") is answered nationally.
+        nationwide = not named and asks_nationally(question)
+        local = set(named) if named else ({region} if region and not nationwide else set())
         about = next(iter(named)) if len(named) == 1 else region
         language = guess_language(question)
         topic_id = self._declined_topic(question)
@@ -539,7 +544,7 @@ class FaqIndex:
         hits = self._ranked(query, {NATIONAL} | local, named)
         if not hits:
             return SearchResult(question, (), Level.unsure, language=language, region=about)
-        hits = self._regional_first(hits, local)
+        hits = self._regional_first(hits, local, query)
         level = self._level(hits, query, question, named)
         return SearchResult(question, tuple(hits), level, language=language, region=about)
 
@@ -580,10 +585,10 @@ class FaqIndex:
         hits.sort(key=lambda hit: (-hit.score, hit.entry.id))
         return hits
 
-    def _regional_first(self, hits: list[Hit], local: set[str]) -> list[Hit]:
+    def _regional_first(self, hits: list[Hit], local: set[str], query: _Query) -> list[Hit]:
         """The region's own entry first when the best is a national entry it refines (matched or
-        not: it answers the same questions for that region), or a national overview it is close
-        behind."""
+        not: it answers the same questions for that region) and says what the question names
+        that the national entry says, or a national overview it is close behind."""
         best = hits[0]
         if best.entry.scope != NATIONAL or not local:
             return hits
@@ -595,7 +600,7 @@ class FaqIndex:
             ),
             None,
         )
-        if standing_in is not None:
+        if standing_in is not None and not self._leaves_out(standing_in, best.entry, query):
             rest = [hit for hit in hits if hit.entry.id != standing_in.id]
             return [
                 Hit(standing_in, best.score, best.coverage, best.similarity, best.entry),
@@ -700,6 +705,19 @@ class FaqIndex:
             margin >= limits.shared_lead_margin
             and matched >= limits.min_matched_words
             and hit.coverage >= limits.shared_lead_coverage
+        )
+
+    def _leaves_out(self, regional: Entry, national: Entry, query: _Query) -> bool:
+        """Whether the question asks for a limit (minimum, maximum) the national entry states and
+        the region's entry does not ("3 mån akut minimum?": the national minimum, not the
+        region's schedule)."""
+        mine = self._documents_by_id[regional.id].tf
+        theirs = self._documents_by_id[national.id].tf
+        return any(
+            weight > 0 and term in LIMIT_TERMS and term in theirs and term not in mine
+            for token, weight in zip(query.tokens, query.coverage_weights, strict=True)
+            for alt in token.alternatives
+            for term in alt
         )
 
     def _matches_concept(self, entry: Entry, query: _Query) -> bool:

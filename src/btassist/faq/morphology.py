@@ -170,6 +170,10 @@ class CompoundLexicon:
         """Whether the dictionary lists the folded word, or it with an inflection ending."""
         return self._base(word, self.words) is not None
 
+    def ends_compounds(self, word: str) -> bool:
+        """Whether the folded word (or it with an inflection ending) may end a compound."""
+        return self._base(word, self.tails) is not None
+
     def split(self, word: str, *, whole: bool = True) -> tuple[str, str] | None:
         """The folded compound's two words, the longest first part first; None for a word it
         cannot split, or (`whole` True) that the dictionary lists as a word of its own."""

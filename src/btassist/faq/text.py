@@ -183,6 +183,18 @@ def regions_named(text: str) -> frozenset[str]:
     )
 
 
+_NATIONWIDE = re.compile(
+    r"\b(?:nationell\w*|national(?:ly)?|rikstack\w*|countrywide|nationwide|hela (?:landet|sverige)"
+    r"|alla regioner\w*|varje region|(?:all|every) (?:the )?regions?|across (?:the )?country)\b"
+)
+
+
+def asks_nationally(text: str) -> bool:
+    """Whether a text asks about the national rule or all regions ("är det nationellt krav?",
+    "do all regions …"): then no region's own entry stands in for the national one."""
+    return _NATIONWIDE.search(" ".join(words(text)).replace("-", " ")) is not None
+
+
 @dataclass(frozen=True)
 class Synonyms:
     """Groups of words that mean the same here; each group becomes one concept term."""
@@ -327,7 +339,9 @@ class Analyser:
         Swedish dictionary (`whole` False: even one it lists as a word of its own); without it,
         by the knowledge base's words (linking s allowed)."""
         if self.compounds is not None:
-            return self.compounds.split(word, whole=whole)
+            if whole and self.compounds.is_word(word):
+                return None
+            return self.compounds.split(word, whole=whole) or self._concept_first(word)
         if len(word) < self.MIN_COMPOUND or word.isdigit():
             return None
         for cut in range(len(word) - self.MIN_PART, self.MIN_PART - 1, -1):
@@ -338,6 +352,19 @@ class Analyser:
                 return head, tail
             if head.endswith("s") and self._known_part(head[:-1]):
                 return head[:-1], tail
+        return None
+
+    def _concept_first(self, word: str) -> tuple[str, str] | None:
+        """A compound that begins with a word of the synonym list, clipped or not ("intro|kursen",
+        "psyk|delen", "akut|delen"): people build these, the dictionary does not list them."""
+        if len(word) < self.MIN_COMPOUND or not word.isalpha():
+            return None
+        for cut in range(len(word) - self.MIN_PART, self.MIN_PART - 1, -1):
+            head, tail = word[:cut], word[cut:]
+            if self.synonyms.concept(head) is not None and (
+                self._known_part(tail) or (self.compounds and self.compounds.ends_compounds(tail))
+            ):
+                return head, tail
         return None
 
     def term(self, word: str, language: str | None, raw: str | None = None) -> tuple[str, ...]:
