@@ -601,9 +601,18 @@ class FaqIndex:
             None,
         )
         if standing_in is not None and not self._leaves_out(standing_in, best.entry, query):
-            rest = [hit for hit in hits if hit.entry.id != standing_in.id]
+            own = next((hit for hit in hits if hit.entry.id == standing_in.id), best)
+            rest = [hit for hit in hits if hit is not own]
+            # It answers its own questions and the national entry's: the stronger match counts.
+            via = None if own is not best and own.coverage >= best.coverage else best.entry
             return [
-                Hit(standing_in, best.score, best.coverage, best.similarity, best.entry),
+                Hit(
+                    standing_in,
+                    best.score,
+                    max(best.coverage, own.coverage),
+                    max(best.similarity, own.similarity),
+                    via,
+                ),
                 *rest,
             ]
         if best.entry.applies is Coverage.overview:
