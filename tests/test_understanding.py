@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 
 from btassist.common.language import Language
+from btassist.courses.mentions import spot_courses
 from btassist.courses.models import Course, CourseKind
 from btassist.dialogs import actions as a
 from btassist.dialogs import understanding as u
@@ -148,6 +149,29 @@ MARCH = (date(2027, 3, 1), date(2027, 3, 31))
         ("info om stas", a.ShowCourse(course_id=3)),
         ("my swedish is not great, english?", a.English()),
         ("vad snällt, tack!", a.Thanks()),
+        # fresh wordings of the families (not the development sets' sentences)
+        ("jag vill inte ha kvar min plats på stas", a.WithdrawFrom(course_id=3)),
+        ("ångra bokningen", a.WithdrawFrom()),
+        ("I'd like to give up my seat on StAS", a.WithdrawFrom(course_id=3)),
+        ("står jag på väntelistan?", a.MyCourses()),
+        ("har jag nagra platser bokade", a.MyCourses()),
+        ("what am I enrolled on at the moment", a.MyCourses()),
+        ("vilka kurser kan jag välja mellan", a.Courses()),
+        ("synka kurserna med min jobbkalender", a.Calendar()),
+        ("blir det någon smärtdag i vår", a.Sessions(course_id=5)),
+        ("is a StAS course coming up soon", a.Sessions(course_id=3)),
+        ("details of the StAS schedule", a.ShowCourse(course_id=3)),
+        ("beskriv onlinekursen", a.ShowCourse(course_id=2)),
+        ("hur får jag tag på koordinatorn", a.FaqTopic(entry="contact-coordinator")),
+        ("vad hjälper boten till med", a.Help()),
+        ("tack för det snabba svaret", a.Thanks()),
+        ("vi hörs, ha en fin helg", a.Thanks()),
+        ("ok cool, see ya", a.Thanks()),
+        ("I don't read Swedish very well", a.English()),
+        ("kan du inte svara på engelska?", a.English()),
+        ("svara inte på engelska", a.Swedish()),
+        ("byt tillbaka till svenska igen", a.Swedish()),
+        ("jag föredrar engelska hädanefter", a.English()),
     ],
 )  # fmt: skip
 def test_paraphrases_and_course_forms_are_understood(text: str, action: a.Action) -> None:
@@ -163,6 +187,8 @@ def test_paraphrases_and_course_forms_are_understood(text: str, action: a.Action
         "vad händer om jag blir sjukskriven under bt",
         "what is StAS?",
         "vem utser huvudhandledaren i vgr?",
+        "en kort sammanfattning om psykiatri tack",  # a closing "tack" is "please"
+        "varför ges inte AT längre",
     ],
 )
 def test_rule_questions_stay_with_the_faq(text: str) -> None:
@@ -174,3 +200,26 @@ def test_a_hint_without_a_course_is_no_request() -> None:
     assert isinstance(interpret("anmäl mig till kursen i akut ortopedi"), u.NoCourse), (
         "a word of a course's name (StAS: akuta) is no mention of it inside another name"
     )
+
+
+def test_staff_are_understood_for_their_own_role() -> None:
+    supervisor = frozenset({Role.supervisor})
+    guide = u.Act(a.FaqTopic(entry=u.SUPERVISOR_GUIDE))
+    assert interpret("vad förväntas av mig som handledare", supervisor) == guide
+    assert interpret("ny som huvudhandledare, var börjar jag?", supervisor) == guide
+    assert interpret("any tips for a new supervisor", supervisor) == guide
+    assert interpret("lista läkarna jag handleder", supervisor) == u.Act(a.MyTrainees())
+    assert interpret("när går stas? min bt-läkare vill gå dit", supervisor) == u.Act(
+        a.Sessions(course_id=3)
+    ), "a supervisor does not enrol: the sentence asks for the dates"
+    coordinator = frozenset({Role.coordinator})
+    assert interpret("vilka frågor har boten missat att svara på", coordinator) == u.Act(
+        a.Reports()
+    )
+    assert interpret("vilka frågor har boten missat att svara på") is None, "a doctor's: the FAQ"
+
+
+def test_a_kind_of_course_named_alone_is_every_course_of_that_kind() -> None:
+    assert [course.id for course in spot_courses(("days",), COURSES)] == [4, 5]
+    assert [course.id for course in spot_courses(("webbkurserna",), COURSES)] == [2]
+    assert spot_courses(("kurser",), COURSES) == [], "a word nearly all share names none"

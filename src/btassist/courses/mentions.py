@@ -37,12 +37,17 @@ KIND_WORDS = _wordset(
     "teaching undervisning training"
 )
 """Name words of a kind of course: alone, they single out the one course of that kind."""
-SYNONYMS = {"online": "web", "webb": "web", "webbkurs": "web", "webbkurser": "web"}
-"""Typed words that mean a name word they do not resemble."""
+SYNONYMS = {"online": "web", "webb": "web"}
+"""Beginnings of typed words that mean a name word they do not resemble ("webbkurserna")."""
+KIND_SHARE = 0.5
+"""A kind word alone names every course of that kind when fewer than this share of the
+courses are of it ("the online courses"); a word nearly all share ("kurs") names none."""
 MIN_STEM = 4
 """A name word this long may begin a longer typed word ("juridik" in "juridikkursen")."""
 MIN_CLIPPED = 5
 """A typed word this long may be the start of a name word ("intro" of "introduktion")."""
+ENDINGS = _wordset("en ar arna arnas ens s es")
+"""Endings a name word too short to begin a compound may take ("dagar", "dagen", "days")."""
 TYPO_MIN = 5
 TYPO_RATIO = 80.0
 STEMMED = 7
@@ -56,20 +61,30 @@ def spot_courses(words: Sequence[str], courses: Sequence[Course]) -> list[Course
     names = {course.id: _name_words(course) for course in courses}
     counts = Counter(word for words_of in names.values() for word in words_of)
     scored: list[tuple[float, Course]] = []
-    typed = [SYNONYMS.get(word, word) for word in words]
+    of_kind: list[Course] = []
+    typed = [*words, *_synonyms(words)]
     for course in courses:
         matched = {name for name in names[course.id] if any(_names(w, name) for w in typed)}
         if len(matched) < 2 and not matched - NEVER_ALONE - KIND_WORDS:
             alone = matched - NEVER_ALONE
-            if not alone or counts[next(iter(alone))] > 1:
+            if not alone:
+                continue
+            if counts[next(iter(alone))] > 1:
+                if counts[next(iter(alone))] < KIND_SHARE * len(courses):
+                    of_kind.append(course)
                 continue
         weight = sum(math.log(1 + len(courses) / counts[name]) for name in matched)
         scored.append((weight, course))
     if not scored:
-        return []
+        return of_kind
     scored.sort(key=lambda pair: -pair[0])
     best = scored[0][0]
     return [course for weight, course in scored if weight >= NEAR * best]
+
+
+def _synonyms(words: Sequence[str]) -> list[str]:
+    """The name words typed words mean without resembling them ("onlinekurser": "web")."""
+    return [name for word in words for start, name in SYNONYMS.items() if word.startswith(start)]
 
 
 def _name_words(course: Course) -> frozenset[str]:
@@ -100,6 +115,8 @@ def _names(typed: str, name: str) -> bool:
     clipped = (typed, typed[:-1], typed[:-2]) if len(typed) > MIN_CLIPPED else (typed,)
     if any(len(form) >= MIN_CLIPPED and name.startswith(form) for form in clipped):
         return True  # "intro", "introt", "schemalagda" → "schemalagd"
+    if len(name) < MIN_STEM and typed[len(name) :] in ENDINGS and typed.startswith(name):
+        return True  # a short word inflected: "dagar", "dagen" (dag), "days"
     if len(typed) < TYPO_MIN or len(name) < TYPO_MIN:
         return False
     stems = (typed[:-2], name[:-2]) if min(len(typed), len(name)) >= STEMMED else (typed, name)

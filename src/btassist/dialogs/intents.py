@@ -353,6 +353,7 @@ ROLE_GROUPS: dict[str, frozenset[Role]] = {
     "doctor": frozenset({Role.doctor}),
     "supervising": frozenset({Role.supervisor}),
     "coordinating": frozenset({Role.coordinator, Role.studierektor}),
+    "staff": frozenset({Role.supervisor, Role.coordinator, Role.studierektor}),
 }
 
 

@@ -10,7 +10,8 @@ by a course mentioned anywhere in the words left (courses/mentions.py: "palliati
 choice to offer, none are the closest to offer. A weak cue (one word that leans to a request,
 "plats", "drop") is that request only with a course named; a course with a time and no request
 word asks for its sessions; questions about rules ("måste …", "hur … man", "om jag …") are left
-to the FAQ. Thanks, greetings, "help" and language switches are whole messages;
+to the FAQ. Thanks, greetings, "help" and language switches are whole messages (a short message
+that opens with thanks is thanks, the language refused is not the one wanted);
 text no vocabulary knows ("asdkjh qwe", "ok") is `Meaningless`, never a question for a person.
 Anything else is left to the FAQ (None).
 """
@@ -21,6 +22,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
 from functools import lru_cache
 
 from rapidfuzz import process
@@ -57,19 +59,14 @@ TYPO_MIN = 5
 TYPO_TWO = 9
 MIN_LEMMA = 4
 """Phrase words shorter than this match only themselves."""
+THANKS_WORDS = 8
+"""A message this short with thanks in it and no request or question is a thank-you."""
 
 _COURSE_MENTIONS = ("kurs", "course", "temadag", "theme", "seminari", "utbildning", "traff")
 """Parts of words that say a course is meant ("strålskyddskursen", "theme day")."""
 _NOT_COURSE_NAME = (
     frozenset(fold(word) for word in intents.FILLER)
-    | frozenset(
-        intents.phrases(
-            "mig, till, pa, for, fran, med, om, av, i, in, on, the, a, an, to, for, from, of, my, "
-            "me, min, mina, mitt, jag, vill, kan, du, snalla, please, tack, garna, ocksa, plats, "
-            "kursen, kurs, kurser, course, courses, tillfalle, tillfallet, tillfallen, gang, date, "
-            "dates, session, sessions, nasta, next, vecka, den, det, en, ett"
-        )
-    )
+    | frozenset(intents.FAMILIES["not_course_name"])
     | STOPWORDS
     | QUESTION_WORDS
     | PLACE_NAMES
@@ -184,6 +181,9 @@ def read(
             _mentions_course(words) and not cue.weak,
             weak=cue.weak,
         )
+    asks = any(word in QUESTION_WORDS for word in words) or "?" in text
+    if not asks and _opens_with_thanks(words):
+        return Act(a.Thanks())  # thanks for something no request names ("tack för snabbt svar")
     # The intent table's whole-message keywords ("kurser", "kalendr") and commands ("kurs stas").
     keyword = intents.match_intent(text)
     if keyword is not None:
@@ -194,7 +194,6 @@ def read(
         return Request(want, query, mentions_course=True)
     if _meaningless(words, knows):
         return Meaningless()
-    asks = any(word in QUESTION_WORDS for word in words) or "?" in text
     if asks and window is None:
         return None
     course_words = _course_words(words)
@@ -284,9 +283,33 @@ def _whole_message(words: list[str], language: Language) -> a.Action | None:
     if not other_words and _contains_any(words, intents.TOGGLE_LANGUAGE):
         return a.English() if language is Language.sv else a.Swedish()
     if other_words and all(word in _LANGUAGE_NAMES for word in other_words):
-        # the language named last is the one wanted ("my swedish is not great, english?")
-        return a.English() if _LANGUAGE_NAMES[other_words[-1]] is Language.en else a.Swedish()
+        # the language named last is the one wanted ("my swedish is not great, english?"),
+        # the other one when the only one named is refused ("I don't speak Swedish"; but
+        # "kan du inte svara på engelska?" asks for it)
+        wanted = _LANGUAGE_NAMES[other_words[-1]]
+        refused = _contains_any(words, _NEGATION) and not _contains_any(words, _ADDRESSEE)
+        if refused and len({_LANGUAGE_NAMES[word] for word in other_words}) == 1:
+            wanted = Language.sv if wanted is Language.en else Language.en
+        return a.English() if wanted is Language.en else a.Swedish()
     return None
+
+
+_NEGATION = intents.FAMILIES["negation"]
+_ADDRESSEE = intents.FAMILIES["addressee"]
+
+
+def _opens_with_thanks(words: list[str]) -> bool:
+    """A short message whose first word of weight thanks ("ok, tack för infon"): a closing "tack"
+    is Swedish for "please" ("lista på alla delmål tack")."""
+    if len(words) > THANKS_WORDS:
+        return False
+    thanked = _find(intents.THANKS, words)
+    for position, word in enumerate(words):
+        if position in thanked:
+            return True
+        if word not in intents.POLITE and word not in intents.GREETINGS:
+            return False
+    return False
 
 
 _LANGUAGE_NAMES = {
@@ -305,13 +328,36 @@ def _words(prepared: str) -> list[str]:
     return fold(prepared.replace("-", " ").replace("/", " ").replace("?", " ")).split()
 
 
+class _Part(StrEnum):
+    """How a phrase word matches a typed word."""
+
+    word = "word"  # the word or one of its forms
+    prefix = "prefix"  # `x*`: any word beginning with x
+    inside = "inside"  # `*x*`: any word holding x, a compound's part ("mobilkalendern")
+
+
 @lru_cache(maxsize=1024)
-def _pattern(phrase: str) -> tuple[tuple[str, bool], ...]:
-    """A phrase as (word, is-prefix) pairs; "" for a lone `*`."""
-    return tuple(
-        ("", True) if word == "*" else (word.rstrip("*"), word.endswith("*"))
-        for word in phrase.split()
-    )
+def _pattern(phrase: str) -> tuple[tuple[str, _Part], ...]:
+    """A phrase as (word, how it matches) pairs; a lone `*` is any word ("" as a prefix)."""
+    pattern = []
+    for word in phrase.split():
+        if len(word) > 2 and word.startswith("*") and word.endswith("*"):
+            pattern.append((word[1:-1], _Part.inside))
+        elif word.endswith("*"):
+            pattern.append((word.rstrip("*"), _Part.prefix))
+        else:
+            pattern.append((word, _Part.word))
+    return tuple(pattern)
+
+
+def _matches(word: str, keys: frozenset[str], part: str, how: _Part) -> bool:
+    """Whether a typed word (and its dictionary forms, `keys`) is a phrase's word."""
+    match how:
+        case _Part.prefix:
+            return word.startswith(part)
+        case _Part.inside:
+            return part in word
+    return not _word_keys(part).isdisjoint(keys)
 
 
 def _find(phrases: Sequence[str], words: Sequence[str]) -> set[int]:
@@ -321,15 +367,15 @@ def _find(phrases: Sequence[str], words: Sequence[str]) -> set[int]:
     used: set[int] = set()
     for phrase in phrases:
         pattern = _pattern(phrase)
-        first, prefix = pattern[0]
-        if not prefix and _word_keys(first).isdisjoint(present):
+        first, how = pattern[0]
+        if how is _Part.word and _word_keys(first).isdisjoint(present):
             continue  # most phrases: their first word is nowhere in the sentence
+        if first and how is not _Part.word and not any(first in word for word in words):
+            continue
         for start in range(len(words) - len(pattern) + 1):
             if all(
-                words[start + offset].startswith(word)
-                if is_prefix
-                else not _word_keys(word).isdisjoint(keys[start + offset])
-                for offset, (word, is_prefix) in enumerate(pattern)
+                _matches(words[start + offset], keys[start + offset], part, part_how)
+                for offset, (part, part_how) in enumerate(pattern)
             ):
                 used.update(range(start, start + len(pattern)))
     return used
@@ -381,10 +427,11 @@ def _cue_match(cue: Cue, words: list[str]) -> set[int] | None:
 
 
 @lru_cache(maxsize=1)
-def _vocabulary() -> tuple[frozenset[str], tuple[str, ...]]:
-    """Every word of the cues and keywords, and the prefixes of `x*` phrases."""
+def _vocabulary() -> tuple[frozenset[str], tuple[str, ...], tuple[str, ...]]:
+    """Every word of the cues and keywords, the prefixes of `x*` and the parts of `*x*`."""
     whole: set[str] = set()
     prefixes: set[str] = set()
+    parts: set[str] = set()
     phrase_lists: list[Sequence[str]] = [
         intents.THANKS,
         intents.TOGGLE_LANGUAGE,
@@ -399,20 +446,20 @@ def _vocabulary() -> tuple[frozenset[str], tuple[str, ...]]:
         phrase_lists += [*cue.groups, cue.unless]
     for phrases in phrase_lists:
         for phrase in phrases:
-            for word, prefix in _pattern(phrase):
+            for word, how in _pattern(phrase):
                 if word:
-                    (prefixes if prefix else whole).add(word)
-    return frozenset(whole), tuple(sorted(prefixes))
+                    {_Part.word: whole, _Part.prefix: prefixes, _Part.inside: parts}[how].add(word)
+    return frozenset(whole), tuple(sorted(prefixes)), tuple(sorted(parts))
 
 
 def _in_vocabulary(word: str) -> bool:
-    whole, prefixes = _vocabulary()
-    return word in whole or word.startswith(prefixes)
+    whole, prefixes, parts = _vocabulary()
+    return word in whole or word.startswith(prefixes) or any(part in word for part in parts)
 
 
 def _repaired(words: list[str], knows: Knows) -> list[str]:
     """Typos of request words repaired ("outlok", "avanmla"), leaving words something knows."""
-    whole, _ = _vocabulary()
+    whole, _, _ = _vocabulary()
     # a repair to a function word ("intro" → "into") says nothing about what is wanted
     candidates = sorted(w for w in whole if len(w) >= TYPO_MIN - 1 and w not in STOPWORDS)
     repaired = []
@@ -443,13 +490,7 @@ def _mentions_course(words: Sequence[str]) -> bool:
     return any(part in word for word in words for part in _COURSE_MENTIONS)
 
 
-_ASKING_FIRST = frozenset(
-    intents.phrases(
-        "finns, kan, far, maste, ar, ska, skall, behover, galler, hur, vad, vem, var, nar, vilka, "
-        "vilken, vilket, varfor, do, does, is, are, can, may, should, must, will, who, what, "
-        "when, where, which, why, how"
-    )
-)
+_ASKING_FIRST = frozenset(intents.FAMILIES["asking_first"])
 """Words a question begins with (Swedish asks by putting the verb first: "finns det …")."""
 
 
