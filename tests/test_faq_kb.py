@@ -19,7 +19,15 @@ from btassist.faq.store import FaqStore, KnowledgeBase, load_knowledge_base
 
 EVAL_FILE = Path(__file__).parent / "data" / "faq_eval.yaml"
 EVAL_SECTIONS = ("dev", "holdout", "fresh", "final")
-UNSEEN = {"unseen": 40, "unseen2": 40, "unseen3": 25, "wave3": 100, "wave4": 130, "wave5": 150, "wave6": 170}
+UNSEEN = {
+    "unseen": 40,
+    "unseen2": 40,
+    "unseen3": 25,
+    "wave3": 100,
+    "wave4": 130,
+    "wave5": 150,
+    "wave6": 170,
+}
 """In-scope questions each unseen set needs."""
 """Measured by bench/faq_eval.py only: a guard here would invite tuning against it."""
 
@@ -311,6 +319,22 @@ def test_a_question_about_a_limit_gets_the_rule_not_the_regions_schedule(
     assert best is not None
     assert best.entry.id == "placements-min-length"
     assert ask(kb, "hur lång är psykiatriplaceringen?", "kronoberg") == "kronoberg-schedule"
+
+
+def test_here_in_our_region_counts_as_naming_the_askers_region(kb: KnowledgeBase) -> None:
+    def first_three(question: str) -> list[str]:
+        return [hit.entry.id for hit in kb.search(question, region="gavleborg").hits[:3]]
+
+    assert "gavleborg-assessment" not in first_three("vad kallas den externa bedömaren?")
+    assert "gavleborg-assessment" in first_three("vad kallas den externa bedömaren hos oss?")
+
+
+def test_a_concept_only_the_answer_mentions_is_never_a_confident_match(
+    kb: KnowledgeBase,
+) -> None:
+    # The integrated-BT deadline's answer says "ansöka om intyg"; applying for ST is not its topic.
+    result = kb.search("hur söker jag st-tjänst när bt är klar", region="orebro")
+    assert result.level is not Level.confident
 
 
 def test_without_a_region_only_national_entries_answer(kb: KnowledgeBase) -> None:

@@ -36,6 +36,7 @@ from btassist.faq.text import (
     Analyser,
     Synonyms,
     Token,
+    asks_locally,
     asks_nationally,
     guess_language,
     regions_named,
@@ -529,6 +530,8 @@ class FaqIndex:
         entries it refines, and beats a close national overview.
         """
         named = regions_named(question)
+        if not named and region and asks_locally(question):
+            named = frozenset({region})  # "hos oss": the asker's region, as if named
         # A question about the national rule ("nationellt krav?") is answered nationally.
         nationwide = not named and asks_nationally(question)
         local = set(named) if named else ({region} if region and not nationwide else set())
@@ -658,9 +661,24 @@ class FaqIndex:
                 margin = best.score - _runner_up(best, hits)
             else:
                 hits.insert(1, rival)
+        if confident and self._asked_only_in_answer(best.matched, query):
+            # "hur söker jag ST …" names "söka" that only the answer mentions ("ansöka om
+            # intyg"): likely, not certain; say which question the answer is for.
+            return Level.probable
         if confident:
             return Level.confident
         return Level.probable if self._probable(best, query, question, margin) else Level.unsure
+
+    def _asked_only_in_answer(self, entry: Entry, query: _Query) -> bool:
+        """Whether a BT concept the question names is in the entry's answer but in none of its
+        questions or keywords: the entry mentions it, it is not what the entry is about."""
+        asked = self._documents_by_id[entry.id].asked
+        return any(
+            weight > 0
+            and _is_concept(token)
+            and not any(all(t in asked for t in alt) for alt in token.alternatives)
+            for token, weight in zip(query.tokens, query.coverage_weights, strict=True)
+        )
 
     def _probable(self, hit: Hit, query: _Query, question: str, margin: float) -> bool:
         """Whether the best entry is likely enough to answer with, saying which question it

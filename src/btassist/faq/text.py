@@ -190,6 +190,18 @@ _NATIONWIDE = re.compile(
 )
 
 
+_HERE = re.compile(
+    r"\b(?:hos (?:oss|er|mig)|(?:i )?(?:var|min) region(?:en)?|(?:in )?(?:our|my) region"
+    r"|where i work|at (?:our|my) (?:hospital|place))\b"
+)
+
+
+def asks_locally(text: str) -> bool:
+    """Whether a text says it asks about the asker's own region without naming it ("hos oss",
+    "in our region"): then that region's entries count as if it were named."""
+    return _HERE.search(" ".join(words(text)).replace("-", " ")) is not None
+
+
 def asks_nationally(text: str) -> bool:
     """Whether a text asks about the national rule or all regions ("är det nationellt krav?",
     "do all regions …"): then no region's own entry stands in for the national one."""
