@@ -24,6 +24,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from btassist.common.text import fold
+from btassist.faq.calibration import Calibration, Evidence, packaged_calibration
 from btassist.faq.kb import NATIONAL, Coverage, DeclinedTopic, Entry, iter_entry_texts
 from btassist.faq.morphology import CompoundLexicon, compound_lexicon
 from btassist.faq.text import (
@@ -176,6 +177,8 @@ class SearchResult:
     region: str | None = None
     """The region the question is about: the one it names, else the asker's. Its people are the
     ones to ask when the FAQ does not answer."""
+    evidence: Evidence | None = None
+    """When unsure of a best entry: what the fitted calibration weighed (to fit it again)."""
 
     @property
     def confident(self) -> bool:
@@ -276,9 +279,12 @@ class FaqIndex:
         synonyms: Mapping[str, tuple[str, ...]] | None = None,
         thresholds: Thresholds | None = None,
         compounds: CompoundLexicon | None = None,
+        calibration: Calibration | None = None,
     ) -> None:
-        """`compounds` defaults to the Swedish dictionary's (loaded once per process)."""
+        """`compounds` defaults to the Swedish dictionary's (loaded once per process),
+        `calibration` to the packaged one (`Calibration.never()`: the rules alone)."""
         self.thresholds = thresholds or Thresholds()
+        self.calibration = calibration or packaged_calibration()
         self.analyser = Analyser(Synonyms(synonyms or {}), compounds or compound_lexicon())
         self.analyser.learn(text for entry in entries for _, _, text in iter_entry_texts(entry))
         self.documents: list[_Document] = []
@@ -549,6 +555,10 @@ class FaqIndex:
             return SearchResult(question, (), Level.unsure, language=language, region=about)
         hits = self._regional_first(hits, local, query)
         level = self._level(hits, query, question, named)
+        if isinstance(level, Evidence):
+            return SearchResult(
+                question, tuple(hits), Level.unsure, language=language, region=about, evidence=level
+            )
         return SearchResult(question, tuple(hits), level, language=language, region=about)
 
     def _declined_topic(self, question: str) -> str | None:
@@ -632,9 +642,12 @@ class FaqIndex:
                 return [close, *(hit for hit in hits if hit is not close)]
         return hits
 
-    def _level(self, hits: list[Hit], query: _Query, question: str, named: frozenset[str]) -> Level:
+    def _level(
+        self, hits: list[Hit], query: _Query, question: str, named: frozenset[str]
+    ) -> Level | Evidence:
         """Confident, probable or unsure about `hits[0]`; a plausible rival moves to second place,
-        first among the topics offered instead."""
+        first among the topics offered instead. Unsure after the fitted calibration's look too:
+        the evidence it weighed."""
         limits = self.thresholds
         best = hits[0]
         margin = best.score - _runner_up(best, hits)
@@ -667,7 +680,26 @@ class FaqIndex:
             return Level.probable
         if confident:
             return Level.confident
-        return Level.probable if self._probable(best, query, question, margin) else Level.unsure
+        if self._probable(best, query, question, margin):
+            return Level.probable
+        if rival is not None:
+            return Level.unsure  # the safety rules stand: a plausible rival is offered beside it
+        evidence = self.evidence(best, hits, query, question)
+        return Level.probable if self.calibration.likely(evidence) else evidence
+
+    def evidence(self, best: Hit, hits: Sequence[Hit], query: _Query, question: str) -> Evidence:
+        """What the search knows about its best entry, for the fitted calibration."""
+        return Evidence(
+            score=best.score,
+            coverage=best.coverage,
+            similarity=best.similarity,
+            margin=best.score - _runner_up(best, hits),
+            matched_words=min(self._matched_words(best.matched, query), 4),
+            unknown_word=float(self._misses_unknown_word(query)),
+            concept=float(self._matches_concept(best.matched, query)),
+            shared_topic=float(self._shares_topic(best.matched, query, question)),
+            informative_words=min(sum(1 for weight in query.coverage_weights if weight > 0), 8),
+        )
 
     def _asked_only_in_answer(self, entry: Entry, query: _Query) -> bool:
         """Whether a BT concept the question names is in the entry's answer but in none of its
