@@ -172,6 +172,21 @@ MARCH = (date(2027, 3, 1), date(2027, 3, 31))
         ("svara inte på engelska", a.Swedish()),
         ("byt tillbaka till svenska igen", a.Swedish()),
         ("jag föredrar engelska hädanefter", a.English()),
+        # nlu6: compounds, plurals, contact details, greetings to the bot, "more about"
+        ("visa kursförteckningen", a.Courses()),
+        ("the list of courses please", a.Courses()),
+        ("my DOPS please", a.Assessments()),
+        ("how many mini-CEXs do I have left", a.Assessments()),
+        ("what are my upcoming assessments", a.Assessments()),
+        ("handledarens telefonnummer", a.FaqTopic(entry="contact-supervisor")),
+        ("main supervisor's email address?", a.FaqTopic(entry="contact-main-supervisor")),
+        ("koordinatorns epost", a.FaqTopic(entry="contact-coordinator")),
+        ("hey bot", a.Help()),
+        ("hej igen du", a.Help()),
+        ("hejsan, vad kan du?", a.Help()),
+        ("jag vill veta mer om smärtdagen", a.ShowCourse(course_id=5)),
+        ("tell me a bit more about StAS", a.ShowCourse(course_id=3)),
+        ("visa kursen försäkringsmedicin", a.ShowCourse(course_id=1)),
     ],
 )  # fmt: skip
 def test_paraphrases_and_course_forms_are_understood(text: str, action: a.Action) -> None:
@@ -189,6 +204,11 @@ def test_paraphrases_and_course_forms_are_understood(text: str, action: a.Action
         "vem utser huvudhandledaren i vgr?",
         "en kort sammanfattning om psykiatri tack",  # a closing "tack" is "please"
         "varför ges inte AT längre",
+        "när infördes BT?",
+        "when did BT start",
+        "when will BT start for Swedish graduates",  # "start" is no typo of a name ("smart")
+        "hur många bedömningar måste man göra",
+        "which HSLF-FS number is the BT regulation?",
     ],
 )
 def test_rule_questions_stay_with_the_faq(text: str) -> None:
@@ -223,3 +243,93 @@ def test_a_kind_of_course_named_alone_is_every_course_of_that_kind() -> None:
     assert [course.id for course in spot_courses(("days",), COURSES)] == [4, 5]
     assert [course.id for course in spot_courses(("webbkurserna",), COURSES)] == [2]
     assert spot_courses(("kurser",), COURSES) == [], "a word nearly all share names none"
+
+
+COORDINATOR = frozenset({Role.coordinator})
+
+
+@pytest.mark.parametrize(
+    ("text", "action"),
+    [
+        ("finns det obesvarade frågor", a.Reports()),
+        ("har det kommit in några nya frågor?", a.Reports()),
+        ("any pending questions?", a.Reports()),
+        ("questions nobody has answered yet", a.Reports()),
+        ("frågor som väntar på svar", a.Reports()),
+        ("visa öppna frågor", a.Reports()),
+        ("show the open questions", a.Reports()),
+        ("visa de vidarebefordrade frågorna", a.Reports()),
+        ("gör ett massutskick", a.Broadcast()),
+        ("jag vill mejla alla BT-läkare", a.Broadcast()),
+        ("send a mass email to the trainees", a.Broadcast()),
+        ("skicka ett gruppmeddelande", a.Broadcast()),
+        ("message all doctors", a.Broadcast()),
+    ],
+)
+def test_a_coordinators_waiting_questions_and_messages_to_all(text: str, action: a.Action) -> None:
+    assert interpret(text, COORDINATOR) == u.Act(action)
+
+
+def test_open_is_filler_for_a_keyword_unless_a_desk_request_says_more() -> None:
+    assert interpret("show the open questions") == u.Act(a.Ask()), "a doctor's: ask a question"
+    assert interpret("öppna kalendern", COORDINATOR) == u.Act(a.Calendar())
+
+
+TEACHING = Course(
+    id=6,
+    code="k-sched",
+    title_sv="Schemalagd undervisning",
+    title_en="Scheduled teaching",
+    kind=CourseKind.schemalagd_undervisning,
+)
+ELSEWHERE = Course(id=7, code="x-smart", title_sv='Webbutbildning "Antibiotika SMART"',
+                   title_en='Web course "Antibiotika SMART"', kind=CourseKind.webbkurs)  # fmt: skip
+
+
+def test_a_course_name_holding_a_request_word_is_the_course() -> None:
+    courses = [*COURSES, TEACHING]
+    read = u.interpret(
+        "visa schemalagd undervisning", roles=DOCTOR, language=Language.sv, today=TODAY,
+        courses=courses, knows=knows,
+    )  # fmt: skip
+    assert read == u.Act(a.ShowCourse(course_id=6)), "'schemalagd' is no 'schema' here"
+    read = u.interpret(
+        "when is the next scheduled teaching", roles=DOCTOR, language=Language.en, today=TODAY,
+        courses=courses, knows=knows,
+    )  # fmt: skip
+    assert read == u.Act(a.Sessions(course_id=6))
+
+
+def test_the_course_named_in_full_is_meant_unless_several_are() -> None:
+    supervisor = frozenset({Role.supervisor})
+    assert interpret("boka in mig på försäkringsmedicin", supervisor) == u.Act(
+        a.ShowCourse(course_id=1)
+    ), "'Försäkringsmedicin' in full, not 'Klinisk försäkringsmedicin' that holds it"
+    both = interpret("visa båda försäkringsmedicinkurserna", supervisor)
+    assert isinstance(both, u.Choose)
+    assert {course.id for course, _ in both.actions} == {1, 2}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "info om Antibiotika SMART",
+        "when is the next antibiotika smart",
+        "berätta mer om antibiotika smart",
+    ],
+)
+def test_a_course_only_other_regions_give_is_no_course_here(text: str) -> None:
+    def known(word: str) -> bool:  # the FAQ knows these words: they are no typos
+        return knows(word) or word in {"antibiotika", "smart"}
+
+    found = u.interpret(
+        text, roles=DOCTOR, language=Language.sv, today=TODAY, courses=COURSES, knows=known,
+        catalogue=[*COURSES, ELSEWHERE],
+    )  # fmt: skip
+    assert isinstance(found, u.NoCourse), "'smart' of 'Smärta' here names only part of it"
+    assert all(isinstance(action, type(found.closest[0][1])) for _, action in found.closest)
+    without_smarta = [course for course in COURSES if course.id != 5]
+    alone = u.interpret(
+        text, roles=DOCTOR, language=Language.sv, today=TODAY, courses=without_smarta, knows=known
+    )
+    assert alone is None, "without the catalogue: a question for the FAQ"

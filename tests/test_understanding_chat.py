@@ -119,6 +119,12 @@ async def test_no_such_course_offers_the_closest_never_a_person(bot: RunningBot)
     assert "Fråga en person" not in titles(answer)
 
 
+async def test_a_course_only_another_region_gives_is_no_course_here(bot: RunningBot) -> None:
+    answer = await bot.chat.say(AMIR, "när går PLUS?")  # Västra Götaland's, not Halland's
+    assert 'Jag hittar ingen kurs som heter "plus"' in answer.text
+    assert "Fråga en person" not in titles(answer)
+
+
 async def test_withdrawing_from_a_sentence_is_confirmed_first(bot: RunningBot) -> None:
     first, _ = await sessions_in_two_months(bot, "halland-forsakringsmedicin")
     enrolled = await bot.chat.click(

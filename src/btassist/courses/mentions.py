@@ -48,7 +48,9 @@ MIN_CLIPPED = 5
 """A typed word this long may be the start of a name word ("intro" of "introduktion")."""
 ENDINGS = _wordset("en ar arna arnas ens s es")
 """Endings a name word too short to begin a compound may take ("dagar", "dagen", "days")."""
-TYPO_MIN = 5
+TYPO_MIN = 6
+"""Shorter words are no typos of each other: one letter of five makes another word ("start",
+"smart")."""
 TYPO_RATIO = 80.0
 STEMMED = 7
 """Words this long are also compared without their last two letters (their ending)."""
@@ -80,6 +82,35 @@ def spot_courses(words: Sequence[str], courses: Sequence[Course]) -> list[Course
     scored.sort(key=lambda pair: -pair[0])
     best = scored[0][0]
     return [course for weight, course in scored if weight >= NEAR * best]
+
+
+def named_in_full(words: Sequence[str], courses: Sequence[Course]) -> list[Course]:
+    """The courses one of whose names folded `words` hold every word of: "försäkringsmedicin"
+    names "Försäkringsmedicin AT/BT" in full, and only part of "Klinisk försäkringsmedicin"."""
+    typed = [*words, *_synonyms(words)]
+    return [course for course in courses if _whole_name_typed(typed, course)]
+
+
+def named_by_every_word(words: Sequence[str], courses: Sequence[Course]) -> list[Course]:
+    """The courses whose names hold every one of folded `words`, one of them a word that singles
+    a course out ("antibiotika smart", "stas"; not "bt introduced")."""
+    typed = [*words, *_synonyms(words)]
+    found = []
+    for course in courses:
+        names = _name_words(course)
+        named = [{name for name in names if _names(word, name)} for word in typed]
+        if all(named) and set().union(*named) - NEVER_ALONE - KIND_WORDS:
+            found.append(course)
+    return found
+
+
+def _whole_name_typed(typed: Sequence[str], course: Course) -> bool:
+    """Whether every word of one of the course's names is typed (kind words and "BT" aside)."""
+    for name in (course.title_sv, course.title_en):
+        needed = _words_of_names(name) - NEVER_ALONE - KIND_WORDS
+        if needed and all(any(_names(word, part) for word in typed) for part in needed):
+            return True
+    return False
 
 
 def _synonyms(words: Sequence[str]) -> list[str]:

@@ -267,3 +267,9 @@ async def region_courses(database: Database, region: str) -> list[Course]:
     """`courses_in_region` in a read-only transaction of its own."""
     async with database.session(write_lock=False) as session:
         return await courses_in_region(session, region)
+
+
+async def active_courses(database: Database) -> list[Course]:
+    """Every active course of the catalogue, whichever regions offer it."""
+    async with database.session(write_lock=False) as session:
+        return list((await session.exec(select(Course).where(col(Course.active).is_(True)))).all())

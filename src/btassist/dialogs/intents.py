@@ -260,6 +260,11 @@ _KEYWORDS: dict[str, Callable[[], a.Action]] = {
 }
 
 
+def sets_filler_aside(text: str) -> bool:
+    """Whether `normalise` leaves words of the text out."""
+    return len(normalise(text).split()) < len(fold(text).replace("?", " ").split())
+
+
 def exact_intent(text: str) -> a.Action | None:
     """The action a whole message names word for word ("vilka når du inte?"): surer than any
     sentence reading, whose folded words may collide ("når" and "när" both fold to "nar")."""

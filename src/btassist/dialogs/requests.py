@@ -15,7 +15,13 @@ from datetime import timedelta
 
 from btassist.common.language import Language
 from btassist.courses.models import CourseKind, CourseSession, Recurrence
-from btassist.courses.overview import CourseState, CourseView, SessionView, doctor_courses
+from btassist.courses.overview import (
+    CourseState,
+    CourseView,
+    SessionView,
+    active_courses,
+    doctor_courses,
+)
 from btassist.courses.overview import region_courses as load_region_courses
 from btassist.dialogs import actions as a
 from btassist.dialogs import understanding as u
@@ -46,7 +52,12 @@ async def read_request(ctx: FlowContext, actor: Actor, text: str) -> a.Action | 
             if found.want in _NEEDS_COURSES
             else []
         )
-        return _replies(actor, u.resolve(found, roles=actor.roles, courses=courses), text)
+        resolved = u.resolve(found, roles=actor.roles, courses=courses)
+        if resolved is None and found.course_words:
+            # perhaps a course only other regions offer: "no such course here", not a question
+            catalogue = await active_courses(ctx.database)
+            resolved = u.resolve(found, roles=actor.roles, courses=courses, elsewhere=catalogue)
+        return _replies(actor, resolved, text)
     return _replies(actor, found, text)
 
 

@@ -7,7 +7,9 @@ says what is wanted, and what is left names the course. Phrase words match their
 set aside. `read` does the first two; `resolve` looks the course up among the region's courses,
 by a course mentioned anywhere in the words left (courses/mentions.py: "palliationsdagen",
 "introt") or by its closest whole name: one course is the typed action itself, several are a
-choice to offer, none are the closest to offer. A weak cue (one word that leans to a request,
+choice to offer (unless one is named in full and the sentence is not about several), none are
+the closest to offer, as is a course only other regions give. Words of a course's name
+("schemalagd undervisning") are never request words. A weak cue (one word that leans to a request,
 "plats", "drop") is that request only with a course named; a course with a time and no request
 word asks for its sessions; questions about rules ("måste …", "hur … man", "om jag …") are left
 to the FAQ. Thanks, greetings, "help" and language switches are whole messages (a short message
@@ -30,7 +32,7 @@ from rapidfuzz.distance import OSA
 
 from btassist.common.language import Language
 from btassist.common.text import fold
-from btassist.courses.mentions import spot_courses
+from btassist.courses.mentions import named_by_every_word, named_in_full, spot_courses
 from btassist.courses.models import Course, CourseKind
 from btassist.courses.overview import match_courses, scored_courses
 from btassist.dialogs import actions as a
@@ -95,6 +97,8 @@ class Request:
     """No request word at all: only a course's (close) name makes it one."""
     weak: bool = False
     """Only a hint of a request ("plats", "drop"): it needs a course named to be one."""
+    several: bool = False
+    """About several courses ("both courses"): every course it names, not the one named in full."""
 
 
 @dataclass(frozen=True)
@@ -136,11 +140,13 @@ def interpret(
     today: date,
     courses: Sequence[Course],
     knows: Knows,
+    catalogue: Sequence[Course] = (),
 ) -> Interpretation | None:
-    """The request a sentence makes, resolved against the region's courses (None: the FAQ's)."""
+    """The request a sentence makes, resolved against the region's courses (None: the FAQ's);
+    a course only other regions of the `catalogue` offer is no course here."""
     found = read(text, roles=roles, language=language, today=today, knows=knows)
     if isinstance(found, Request):
-        return resolve(found, roles=roles, courses=courses)
+        return resolve(found, roles=roles, courses=courses, elsewhere=catalogue)
     return found
 
 
@@ -157,7 +163,7 @@ def read(
     words = _words(prepared)
     if not words:
         return Meaningless() if time is None else None
-    whole = _whole_message(words, language) or intents.exact_intent(text)
+    whole = _whole_message(words, language) or _keyword(text, words, roles)
     if whole is not None:
         return Act(whole)
     command = intents.match_command(text)
@@ -165,10 +171,12 @@ def read(
         return Act(command)  # the export looks its course up itself, offering a choice
     words = [word for word in _repaired(words, knows) if word not in _SOFT] or words
     window = time.window if time else None
+    naming = _find(_COURSE_PHRASES, words)
+    cue_words = [_MASK if position in naming else word for position, word in enumerate(words)]
     for cue in CUES:
         if cue.roles is not None and not cue.roles & roles:
             continue
-        used = _cue_match(cue, words)
+        used = _cue_match(cue, cue_words)
         if used is None:
             continue
         rest = [word for position, word in enumerate(words) if position not in used]
@@ -180,6 +188,7 @@ def read(
             cue.who,
             _mentions_course(words) and not cue.weak,
             weak=cue.weak,
+            several=_contains_any(words, _SEVERAL),
         )
     asks = any(word in QUESTION_WORDS for word in words) or "?" in text
     if not asks and _opens_with_thanks(words):
@@ -201,13 +210,19 @@ def read(
         return None
     # a course's name alone is the course; with a time, its sessions then
     want = Want.show_course if window is None else Want.sessions
-    return Request(want, course_words, window, _mention_words(words), bare=True)
+    several = _contains_any(words, _SEVERAL)
+    return Request(want, course_words, window, _mention_words(words), bare=True, several=several)
 
 
 def resolve(
-    request: Request, *, roles: frozenset[Role], courses: Sequence[Course]
+    request: Request,
+    *,
+    roles: frozenset[Role],
+    courses: Sequence[Course],
+    elsewhere: Sequence[Course] = (),
 ) -> Interpretation | None:
-    """The request with its course looked up: an action, a choice, or the closest courses."""
+    """The request with its course looked up: an action, a choice, or the closest courses (also
+    for a course only other regions offer, when `elsewhere` holds the catalogue)."""
     want = request.want
     simple = _simple_action(request)
     if simple is not None:
@@ -218,7 +233,7 @@ def resolve(
     if request.bare:
         scored = scored_courses(words, list(courses))
         if scored and scored[0][0] >= BARE_COURSE:
-            named = match_courses(words, list(courses))
+            named = _in_full(request, match_courses(words, list(courses)))
             return _chosen(want, _bookable(named) if want in _BOOKED else named, request.window)
         if request.window is None:
             return None
@@ -227,16 +242,17 @@ def resolve(
         return _chosen(want, spotted, request.window) if spotted else None
     if not words and not request.mention_words:
         return None if request.weak else _without_course(want, request.window)
-    matches = _named(words, request.mention_words, courses)
+    matches = _named(request, courses)
     if want in _BOOKED:
         matches = _bookable(matches)
     if request.weak:
         return _chosen(want, matches, request.window) if matches else None
-    if matches:
+    elsewhere_named = _offered_elsewhere(words, courses, elsewhere)
+    if matches and not (elsewhere_named and not named_by_every_word(words.split(), matches)):
         return _chosen(want, matches, request.window)
     if not words:  # only a place named ("vad finns att anmäla sig till i vgr")
         return _without_course(want, request.window)
-    if want in _STRONG or request.mentions_course:
+    if want in _STRONG or request.mentions_course or elsewhere_named:
         closest = [course for _, course in scored_courses(words, list(courses))[:CLOSEST]]
         return NoCourse(words, tuple((c, _action(want, c, request.window)) for c in closest))
     if want in (Want.withdraw, Want.participants):
@@ -244,15 +260,35 @@ def resolve(
     return None
 
 
-def _named(words: str, mentions: Sequence[str], courses: Sequence[Course]) -> list[Course]:
+def _named(request: Request, courses: Sequence[Course]) -> list[Course]:
     """The courses a request names: the one course mentioned in it, else the closest names,
-    else the courses mentioned."""
-    spotted = spot_courses(mentions, courses)
+    else the courses mentioned (all of them when it is about several)."""
+    spotted = spot_courses(request.mention_words, courses)
     if len(spotted) == 1:
         return spotted
-    matches = match_courses(words, list(courses))
-    narrower = {c.id for c in spotted} < {c.id for c in matches}
-    return spotted if not matches or (spotted and narrower) else matches
+    matches = match_courses(request.course_words, list(courses))
+    spotted_ids, matched_ids = {c.id for c in spotted}, {c.id for c in matches}
+    narrower = bool(spotted) and spotted_ids < matched_ids
+    wider = request.several and spotted_ids > matched_ids
+    return _in_full(request, spotted if not matches or narrower or wider else matches)
+
+
+def _in_full(request: Request, matches: list[Course]) -> list[Course]:
+    """Of several courses, the one whose whole name is typed ("försäkringsmedicin", not
+    "Klinisk försäkringsmedicin"), unless the sentence is about several."""
+    if len(matches) < 2 or request.several:
+        return matches
+    whole = named_in_full(request.mention_words, matches)
+    return whole if len(whole) == 1 else matches
+
+
+def _offered_elsewhere(words: str, courses: Sequence[Course], catalogue: Sequence[Course]) -> bool:
+    """Whether the words are the name of a course other regions offer ("berätta om Antibiotika
+    SMART" in a region without it): no such course here, rather than a question, or a course
+    here that only some of the words name ("smart" of "Smärta och palliation")."""
+    here = {course.id for course in courses}
+    others = [course for course in catalogue if course.id not in here]
+    return bool(others) and bool(named_by_every_word(words.split(), others))
 
 
 def _bookable(courses: list[Course]) -> list[Course]:
@@ -274,9 +310,10 @@ def _whole_message(words: list[str], language: Language) -> a.Action | None:
         word in intents.POLITE or _contains_any([word], intents.THANKS) for word in words
     ):
         return a.Thanks()
-    rest = [word for word in words if word not in intents.GREETINGS]
-    if len(rest) < len(words) and not rest:
-        return a.Help()
+    rest = [word for word in words if word not in intents.GREETINGS and word not in _BOT_NAMES]
+    greeted = any(word in intents.GREETINGS for word in words)
+    if greeted and all(word in _ADDRESSEE for word in rest):
+        return a.Help()  # "hi bot", "hej du", "hej igen": whom a greeting is for is no request
     if " ".join(rest) in intents.HELP_PHRASES:
         return a.Help()
     other_words = [w for w in words if w not in intents.LANGUAGE_WORDS]
@@ -294,6 +331,21 @@ def _whole_message(words: list[str], language: Language) -> a.Action | None:
     return None
 
 
+def _keyword(text: str, words: list[str], roles: frozenset[Role]) -> a.Action | None:
+    """The intent table's keyword the whole message is ("visa mina kurser"). One reached only by
+    setting filler aside yields to a request of the asker's desk: "show the open questions" is
+    a coordinator's reports, not "questions" ("open" is filler in "open the calendar")."""
+    found = intents.exact_intent(text)
+    if found is None or not intents.sets_filler_aside(text):
+        return found
+    for cue in CUES:
+        desk = cue.roles is not None and Role.doctor not in cue.roles and bool(cue.roles & roles)
+        if desk and _cue_match(cue, words) is not None:
+            return None
+    return found
+
+
+_BOT_NAMES = frozenset(intents.FAMILIES["bot_names"])
 _NEGATION = intents.FAMILIES["negation"]
 _ADDRESSEE = intents.FAMILIES["addressee"]
 
@@ -477,6 +529,12 @@ def _course_words(words: Sequence[str]) -> str:
     return " ".join(word for word in words if word not in _NOT_COURSE_NAME)
 
 
+_COURSE_PHRASES = intents.FAMILIES["course_phrases"]
+"""Names of courses (or their kinds) holding request words: "schemalagd undervisning" is no
+"schema". Their words are hidden from the cues and left to name the course."""
+_MASK = "_"
+
+_SEVERAL = intents.FAMILIES["several"]
 _NOT_MENTION = _NOT_COURSE_NAME - PLACE_NAMES
 _SOFT = frozenset(intents.FAMILIES["soft"])
 """Words that soften a request anywhere in it ("vill gärna gå"): no part of any phrase."""
