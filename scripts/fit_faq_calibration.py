@@ -59,7 +59,7 @@ def threshold(calibration: Calibration, cases: list[tuple[Evidence, bool]]) -> f
     lowest_right = 1.0
     for probability, right in ranked:
         if not right:
-            return max(round((lowest_right + probability) / 2, 4), MIN_THRESHOLD)
+            return max((lowest_right + probability) / 2, MIN_THRESHOLD)
         lowest_right = probability
     return max(lowest_right, MIN_THRESHOLD)
 

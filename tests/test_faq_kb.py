@@ -338,6 +338,21 @@ def test_a_concept_only_the_answer_mentions_is_never_a_confident_match(
     assert result.level is not Level.confident
 
 
+def test_an_entry_about_something_the_question_never_names_is_not_confident(
+    kb: KnowledgeBase,
+) -> None:
+    # Every question of the ST-length entry names ST; this one asks about BT's minimum.
+    result = kb.search("hur många månader måste bt minst vara enligt reglerna", region="vgr")
+    assert result.level is not Level.confident
+    assert kb.search("hur lång är hela ST?", region="vgr").level is Level.confident
+
+
+def test_here_prefers_the_askers_regional_entry(kb: KnowledgeBase) -> None:
+    best = kb.search("can I get a standalone 12-month BT job here?", region="jonkoping").best
+    assert best is not None
+    assert best.entry.id == "jonkoping-bt-type"
+
+
 def test_without_a_region_only_national_entries_answer(kb: KnowledgeBase) -> None:
     hits = kb.search("hur ofta görs bedömningar", region=None).hits
     assert {hit.entry.scope for hit in hits} == {"national"}

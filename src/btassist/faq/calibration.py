@@ -77,7 +77,7 @@ class Calibration:
                 "features": list(Evidence.names()),
                 "weights": [round(w, 6) for w in self.weights],
                 "bias": round(self.bias, 6),
-                "threshold": round(self.threshold, 4),
+                "threshold": round(self.threshold, 6),
                 "fitted_on": list(self.fitted_on),
             },
             indent=2,

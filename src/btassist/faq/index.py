@@ -346,6 +346,10 @@ class FaqIndex:
                 for weights in [tuple(self._group_weight(group) for group in v.groups)]
             ]
         self._postings = {term: tuple(found) for term, found in postings.items()}
+        self._defining = {
+            document.entry.id: _defining_concepts(document.variants, self._bt_terms)
+            for document in self.documents
+        }
         self._topic_terms = {
             document.entry.id: frozenset(
                 term
@@ -674,6 +678,10 @@ class FaqIndex:
                 margin = best.score - _runner_up(best, hits)
             else:
                 hits.insert(1, rival)
+        if confident and self._misses_defining_concept(best.matched, query):
+            # "hur många månader måste BT minst vara" against an entry every question of which
+            # is about ST: likely, not certain.
+            return Level.probable
         if confident and self._asked_only_in_answer(best.matched, query):
             # "hur söker jag ST …" names "söka" that only the answer mentions ("ansöka om
             # intyg"): likely, not certain; say which question the answer is for.
@@ -700,6 +708,11 @@ class FaqIndex:
             shared_topic=float(self._shares_topic(best.matched, query, question)),
             informative_words=min(sum(1 for weight in query.coverage_weights if weight > 0), 8),
         )
+
+    def _misses_defining_concept(self, entry: Entry, query: _Query) -> bool:
+        """Whether every question of the entry names a BT concept (besides BT itself) that the
+        question does not: then the entry is about something the question never says."""
+        return not self._defining[entry.id] <= query.terms
 
     def _asked_only_in_answer(self, entry: Entry, query: _Query) -> bool:
         """Whether a BT concept the question names is in the entry's answer but in none of its
@@ -969,6 +982,16 @@ def _speaks_as_another(question: str, entry: Entry) -> bool:
         _AS_ROLE.search(" ".join(words(variant)).replace("-", " "))
         for variant in (*entry.questions.sv, *entry.questions.en)
     )
+
+
+def _defining_concepts(variants: Sequence[_Variant], bt_terms: frozenset[str]) -> frozenset[str]:
+    """The BT concepts every question variant of an entry names (keywords aside): what the
+    entry is about, whichever way it is asked."""
+    questions = [v.terms for v in variants if v.factor == 1.0]
+    if not questions:
+        return frozenset()
+    shared = frozenset.intersection(*questions)
+    return frozenset(t for t in shared if t.startswith(CONCEPT_PREFIX) and t not in bt_terms)
 
 
 def _same_topic(one: Entry, other: Entry) -> bool:

@@ -192,7 +192,7 @@ _NATIONWIDE = re.compile(
 
 _HERE = re.compile(
     r"\b(?:hos (?:oss|er|mig)|(?:i )?(?:var|min) region(?:en)?|(?:in )?(?:our|my) region"
-    r"|where i work|at (?:our|my) (?:hospital|place))\b"
+    r"|where i work|at (?:our|my) (?:hospital|place)|here|har hos er)\b"
 )
 
 
