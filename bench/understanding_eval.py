@@ -195,6 +195,7 @@ def _context(
         "today": today,
         "courses": offered[item["region"]],
         "knows": kb.knows,
+        "spelled": kb.spells,
         "catalogue": [course for courses in offered.values() for course in courses],
     }
 

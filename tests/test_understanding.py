@@ -187,6 +187,23 @@ MARCH = (date(2027, 3, 1), date(2027, 3, 31))
         ("jag vill veta mer om smärtdagen", a.ShowCourse(course_id=5)),
         ("tell me a bit more about StAS", a.ShowCourse(course_id=3)),
         ("visa kursen försäkringsmedicin", a.ShowCourse(course_id=1)),
+        # nlu7: being enrolled, browsing, the calendar before the bookings, language trouble,
+        # stretched thanks and closings, typos of words the FAQ also has
+        ("kan jag bli bokad på stas", a.EnrolIn(course_id=3)),
+        ("can I get registered for StAS", a.EnrolIn(course_id=3)),
+        ("let me browse the courses", a.Courses()),
+        ("add my bookings to outlook", a.Calendar()),
+        ("synka mina anmälningar med kalendern", a.Calendar()),
+        ("svenska är svårt för mig", a.English()),
+        ("I'm still learning Swedish", a.English()),
+        ("kan vi köra det här på engelska", a.English()),
+        ("svenska är bättre för mig", a.Swedish()),
+        ("tackkk!", a.Thanks()),
+        ("thaaanks", a.Thanks()),
+        ("great, that's all I needed", a.Thanks()),
+        ("det var allt, tack", a.Thanks()),
+        ("who is my studierektr", a.FaqTopic(entry="contact-studierektor")),
+        ("how do I contact my main supervisr", a.FaqTopic(entry="contact-main-supervisor")),
     ],
 )  # fmt: skip
 def test_paraphrases_and_course_forms_are_understood(text: str, action: a.Action) -> None:
@@ -239,6 +256,41 @@ def test_staff_are_understood_for_their_own_role() -> None:
     assert interpret("vilka frågor har boten missat att svara på") is None, "a doctor's: the FAQ"
 
 
+SUPERVISOR = frozenset({Role.supervisor})
+
+
+@pytest.mark.parametrize(
+    ("text", "action"),
+    [
+        ("visa mina doktorer", a.MyTrainees()),
+        ("list my residents", a.MyTrainees()),
+        ("vilka bt-läkare handleder jag", a.MyTrainees()),
+        ("jag ska handleda en bt-läkare för första gången, vad förväntas av mig",
+         a.FaqTopic(entry=u.SUPERVISOR_GUIDE)),
+        ("I've been given a trainee to supervise, where do I start?",
+         a.FaqTopic(entry=u.SUPERVISOR_GUIDE)),
+        ("what am I supposed to do when supervising a BT doctor",
+         a.FaqTopic(entry=u.SUPERVISOR_GUIDE)),
+    ],
+)  # fmt: skip
+def test_a_supervisors_doctors_and_what_supervising_asks(text: str, action: a.Action) -> None:
+    assert interpret(text, SUPERVISOR) == u.Act(action)
+
+
+def test_who_may_supervise_is_a_rule() -> None:
+    assert interpret("kan en st-läkare handleda en bt-läkare?", SUPERVISOR) is None
+
+
+def test_the_course_list_of_a_region_and_a_typo_the_faq_would_repair() -> None:
+    studierektor = frozenset({Role.studierektor})
+    assert interpret("vilka kurser ger regionen", studierektor) == u.Act(a.Courses())
+    found = u.interpret(
+        "I'd like to regster for StAS", roles=DOCTOR, language=Language.en, today=TODAY,
+        courses=COURSES, knows=lambda word: True, spelled=knows,
+    )  # fmt: skip
+    assert found == u.Act(a.EnrolIn(course_id=3)), "a typo the FAQ knows of is still a typo"
+
+
 def test_a_kind_of_course_named_alone_is_every_course_of_that_kind() -> None:
     assert [course.id for course in spot_courses(("days",), COURSES)] == [4, 5]
     assert [course.id for course in spot_courses(("webbkurserna",), COURSES)] == [2]
@@ -264,6 +316,11 @@ COORDINATOR = frozenset({Role.coordinator})
         ("send a mass email to the trainees", a.Broadcast()),
         ("skicka ett gruppmeddelande", a.Broadcast()),
         ("message all doctors", a.Broadcast()),
+        ("finns det frågor jag behöver svara på", a.Reports()),
+        ("which questions still need an answer", a.Reports()),
+        ("notify the whole cohort about the new date", a.Broadcast()),
+        ("skicka en påminnelse till alla handledare", a.Broadcast()),
+        ("skicka mig listan på alla kurser", a.Courses()),
     ],
 )
 def test_a_coordinators_waiting_questions_and_messages_to_all(text: str, action: a.Action) -> None:

@@ -44,8 +44,15 @@ _NEEDS_COURSES = frozenset(
 
 async def read_request(ctx: FlowContext, actor: Actor, text: str) -> a.Action | list[Reply] | None:
     """What typed text asks for: an action, replies of its own, or None (a question for the FAQ)."""
-    knows = ctx.faq.current.knows if ctx.faq is not None else _knows_nothing
-    found = u.read(text, roles=actor.roles, language=actor.language, today=ctx.today(), knows=knows)
+    kb = ctx.faq.current if ctx.faq is not None else None
+    found = u.read(
+        text,
+        roles=actor.roles,
+        language=actor.language,
+        today=ctx.today(),
+        knows=kb.knows if kb is not None else _knows_nothing,
+        spelled=kb.spells if kb is not None else None,
+    )
     if isinstance(found, u.Request):
         courses = (
             await load_region_courses(ctx.database, actor.region)

@@ -28,7 +28,7 @@ from enum import StrEnum
 from functools import lru_cache
 
 from rapidfuzz import process
-from rapidfuzz.distance import OSA
+from rapidfuzz.distance import OSA, Indel
 
 from btassist.common.language import Language
 from btassist.common.text import fold
@@ -140,21 +140,30 @@ def interpret(
     today: date,
     courses: Sequence[Course],
     knows: Knows,
+    spelled: Knows | None = None,
     catalogue: Sequence[Course] = (),
 ) -> Interpretation | None:
     """The request a sentence makes, resolved against the region's courses (None: the FAQ's);
     a course only other regions of the `catalogue` offer is no course here."""
-    found = read(text, roles=roles, language=language, today=today, knows=knows)
+    found = read(text, roles=roles, language=language, today=today, knows=knows, spelled=spelled)
     if isinstance(found, Request):
         return resolve(found, roles=roles, courses=courses, elsewhere=catalogue)
     return found
 
 
 def read(
-    text: str, *, roles: frozenset[Role], language: Language, today: date, knows: Knows
+    text: str,
+    *,
+    roles: frozenset[Role],
+    language: Language,
+    today: date,
+    knows: Knows,
+    spelled: Knows | None = None,
 ) -> Request | Act | Meaningless | None:
     """What a sentence asks for, before any course is looked up: a whole-message keyword
-    ("kurser") or command ("kurs stas") of the intent table first, then the sentence."""
+    ("kurser") or command ("kurs stas") of the intent table first, then the sentence. `knows`
+    says whether the FAQ knows a word (or a typo of one), `spelled` whether it knows the word
+    as typed (by default `knows`): only a word it spells is no typo of a request word."""
     prepared = prepare(text)
     time = read_time(prepared, today=today)
     if time is not None:
@@ -163,13 +172,13 @@ def read(
     words = _words(prepared)
     if not words:
         return Meaningless() if time is None else None
-    whole = _whole_message(words, language) or _keyword(text, words, roles)
+    whole = _whole_message(_unstretched(words), language) or _keyword(text, words, roles)
     if whole is not None:
         return Act(whole)
     command = intents.match_command(text)
     if isinstance(command, a.ExportParticipants):
         return Act(command)  # the export looks its course up itself, offering a choice
-    words = [word for word in _repaired(words, knows) if word not in _SOFT] or words
+    words = [word for word in _repaired(words, spelled or knows) if word not in _SOFT] or words
     window = time.window if time else None
     naming = _find(_COURSE_PHRASES, words)
     cue_words = [_MASK if position in naming else word for position, word in enumerate(words)]
@@ -191,7 +200,7 @@ def read(
             several=_contains_any(words, _SEVERAL),
         )
     asks = any(word in QUESTION_WORDS for word in words) or "?" in text
-    if not asks and _opens_with_thanks(words):
+    if not asks and _opens_with_thanks(_unstretched(words)):
         return Act(a.Thanks())  # thanks for something no request names ("tack för snabbt svar")
     # The intent table's whole-message keywords ("kurser", "kalendr") and commands ("kurs stas").
     keyword = intents.match_intent(text)
@@ -321,10 +330,11 @@ def _whole_message(words: list[str], language: Language) -> a.Action | None:
         return a.English() if language is Language.sv else a.Swedish()
     if other_words and all(word in _LANGUAGE_NAMES for word in other_words):
         # the language named last is the one wanted ("my swedish is not great, english?"),
-        # the other one when the only one named is refused ("I don't speak Swedish"; but
-        # "kan du inte svara på engelska?" asks for it)
+        # the other one when the only one named is refused or hard for one ("I don't speak
+        # Swedish", "my Swedish is bad"; but "kan du inte svara på engelska?" asks for it)
         wanted = _LANGUAGE_NAMES[other_words[-1]]
-        refused = _contains_any(words, _NEGATION) and not _contains_any(words, _ADDRESSEE)
+        troubled = _contains_any(words, _NEGATION) or _contains_any(words, _LANGUAGE_TROUBLE)
+        refused = troubled and not _contains_any(words, _ADDRESSEE)
         if refused and len({_LANGUAGE_NAMES[word] for word in other_words}) == 1:
             wanted = Language.sv if wanted is Language.en else Language.en
         return a.English() if wanted is Language.en else a.Swedish()
@@ -347,6 +357,7 @@ def _keyword(text: str, words: list[str], roles: frozenset[Role]) -> a.Action | 
 
 _BOT_NAMES = frozenset(intents.FAMILIES["bot_names"])
 _NEGATION = intents.FAMILIES["negation"]
+_LANGUAGE_TROUBLE = intents.FAMILIES["language_trouble"]
 _ADDRESSEE = intents.FAMILIES["addressee"]
 
 
@@ -362,6 +373,31 @@ def _opens_with_thanks(words: list[str]) -> bool:
         if word not in intents.POLITE and word not in intents.GREETINGS:
             return False
     return False
+
+
+def _collapsed(word: str) -> str:
+    """A word with each run of one letter written once ("tackk", "thaaanks": "tack", "thanks")."""
+    return "".join(
+        letter for position, letter in enumerate(word) if word[position - 1 : position] != letter
+    )
+
+
+_SHORT_MESSAGE_WORDS = frozenset(
+    phrase for phrase in (*intents.THANKS, *intents.POLITE, *intents.GREETINGS) if " " not in phrase
+)
+_STRETCHED = {_collapsed(word): word for word in sorted(_SHORT_MESSAGE_WORDS) if "*" not in word}
+"""Words of thanks, goodbyes and greetings by their letters written once each."""
+
+
+def _unstretched(words: list[str]) -> list[str]:
+    """Words of thanks and greetings typed with a letter held down ("tackk", "hejjj") as
+    themselves: only whole messages read them so ("off" is no "of" in a request)."""
+    return [
+        word
+        if word in _SHORT_MESSAGE_WORDS or word == _collapsed(word)
+        else _STRETCHED.get(_collapsed(word), word)
+        for word in words
+    ]
 
 
 _LANGUAGE_NAMES = {
@@ -509,20 +545,34 @@ def _in_vocabulary(word: str) -> bool:
     return word in whole or word.startswith(prefixes) or any(part in word for part in parts)
 
 
-def _repaired(words: list[str], knows: Knows) -> list[str]:
-    """Typos of request words repaired ("outlok", "avanmla"), leaving words something knows."""
-    whole, _, _ = _vocabulary()
-    # a repair to a function word ("intro" → "into") says nothing about what is wanted
-    candidates = sorted(w for w in whole if len(w) >= TYPO_MIN - 1 and w not in STOPWORDS)
+def _repaired(words: list[str], spelled: Knows) -> list[str]:
+    """Typos of request words repaired ("outlok", "avanmla", "regster", "studierektr"), leaving
+    words something spells: a typo the FAQ would repair to a word of its own is still a typo."""
+    candidates = _repair_candidates()
     repaired = []
     for word in words:
-        if len(word) >= TYPO_MIN and not _in_vocabulary(word) and not knows(word):
+        if len(word) >= TYPO_MIN and not _in_vocabulary(word) and not spelled(word):
             typos = 2 if len(word) >= TYPO_TWO else 1
-            found = process.extractOne(word, candidates, scorer=OSA.distance, score_cutoff=typos)
-            repaired.append(str(found[0]) if found else word)
+            found = process.extract(word, candidates, scorer=OSA.distance, score_cutoff=typos)
+            # of repairs as near, one that adds a dropped letter ("supervisr": "supervisor",
+            # not "supervise"): a missing letter is the commoner slip
+            nearest = min(
+                found, key=lambda hit: (hit[1], Indel.distance(word, hit[0])), default=None
+            )
+            repaired.append(str(nearest[0]) if nearest else word)
         else:
             repaired.append(word)
     return repaired
+
+
+@lru_cache(maxsize=1)
+def _repair_candidates() -> tuple[str, ...]:
+    """The request words a typo may be of: the cues' words, and the beginnings of `x*` long
+    enough to be a word of their own ("studierektor*")."""
+    whole, prefixes, _ = _vocabulary()
+    words = whole | {prefix for prefix in prefixes if len(prefix) >= TYPO_MIN + 1}
+    # a repair to a function word ("intro" → "into") says nothing about what is wanted
+    return tuple(sorted(w for w in words if len(w) >= TYPO_MIN - 1 and w not in STOPWORDS))
 
 
 def _course_words(words: Sequence[str]) -> str:

@@ -419,10 +419,14 @@ class FaqIndex:
         """Whether a word means something to the knowledge base: one of its words or concepts (or
         a typo of one), or a declined topic's. Text none of whose words it knows is no question
         the FAQ could help with ("asdkjh qwe")."""
+        return self.spells(word) or self._nearest(fold(word)) is not None
+
+    def spells(self, word: str) -> bool:
+        """Whether a word is one of the knowledge base's words or concepts as typed (in any of
+        its forms) or a declined topic's: "register" is, its typo "regster" is not."""
         if any(self._known(token) for token in self.analyser.tokens(word)):
             return True
-        folded = fold(word)
-        return self._nearest(folded) is not None or self._declined_topic(word) is not None
+        return self._declined_topic(word) is not None
 
     def _idf(self, term: str) -> float:
         return max(self.idf.get(term, self.unknown_idf), IDF_FLOOR)

@@ -47,6 +47,10 @@ class KnowledgeBase:
         """See `FaqIndex.knows`."""
         return self.index.knows(word)
 
+    def spells(self, word: str) -> bool:
+        """See `FaqIndex.spells`."""
+        return self.index.spells(word)
+
 
 def load_knowledge_base(directory: Path = PACKAGED_KB) -> KnowledgeBase:
     """Read, validate and index a directory; raises `KnowledgeBaseError` with file and line."""
