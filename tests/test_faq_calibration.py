@@ -64,7 +64,8 @@ def test_what_it_answers_of_the_development_sets_is_answered_right(
 ) -> None:
     """The fit's promise, checked against the shipped knowledge base: every development question
     the rules leave unsure and the calibration answers has its right entry first. A change to
-    the knowledge base that breaks it needs `python scripts/fit_faq_calibration.py`."""
+    the knowledge base or the development sets that breaks it needs a refit
+    (`python scripts/fit_faq_calibration.py`)."""
     rules, calibrated = indexes
     development = Path(__file__).parent / "data" / "faq_eval.yaml"
     sections = yaml.safe_load(development.read_text("utf-8"))
