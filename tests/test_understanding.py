@@ -204,6 +204,26 @@ MARCH = (date(2027, 3, 1), date(2027, 3, 31))
         ("det var allt, tack", a.Thanks()),
         ("who is my studierektr", a.FaqTopic(entry="contact-studierektor")),
         ("how do I contact my main supervisr", a.FaqTopic(entry="contact-main-supervisor")),
+        # nlu8: settings of the language, how the bot works, an overview of the courses, what
+        # is still left, being booked, medsittningar, whom to reach, compounds asking when
+        ("sätt språket till engelska", a.English()),
+        ("välj engelska som språk", a.English()),
+        ("change the bot language to swedish", a.Swedish()),
+        ("hur fungerar den här appen", a.Help()),
+        ("what are the options", a.Help()),
+        ("vad kan man göra här", a.Help()),
+        ("course overview", a.Courses()),
+        ("ge mig en översikt över kurserna", a.Courses()),
+        ("vilka kurser måste jag fortfarande gå", a.CoursesLeft()),
+        ("vad är jag inbokad på just nu", a.MyCourses()),
+        ("list my courses", a.MyCourses()),
+        ("när är min nästa medsittning", a.Assessments()),
+        ("who should I reach out to", a.FaqTopic(entry="contact-all")),
+        ("vem hör jag av mig till", a.FaqTopic(entry="contact-all")),
+        ("I need to speak to my supervisor", a.FaqTopic(entry="contact-supervisor")),
+        ("stasdatum", a.Sessions(course_id=3)),
+        ("när drar stas igång", a.Sessions(course_id=3)),
+        ("I'd like to cancel my booking", a.WithdrawFrom()),
     ],
 )  # fmt: skip
 def test_paraphrases_and_course_forms_are_understood(text: str, action: a.Action) -> None:
@@ -226,6 +246,10 @@ def test_paraphrases_and_course_forms_are_understood(text: str, action: a.Action
         "when will BT start for Swedish graduates",  # "start" is no typo of a name ("smart")
         "hur många bedömningar måste man göra",
         "which HSLF-FS number is the BT regulation?",
+        # nlu8: BT itself is no course
+        "kan man göra bt mer än en gång",
+        "när börjar man BT",
+        "when are Swedish-trained doctors starting BT?",
     ],
 )
 def test_rule_questions_stay_with_the_faq(text: str) -> None:
@@ -390,3 +414,34 @@ def test_a_course_only_other_regions_give_is_no_course_here(text: str) -> None:
         text, roles=DOCTOR, language=Language.sv, today=TODAY, courses=without_smarta, knows=known
     )
     assert alone is None, "without the catalogue: a question for the FAQ"
+
+
+@pytest.mark.parametrize(
+    ("text", "course_id"),
+    [
+        ("vilka kommer på stas", 3),
+        ("vilka deltar i smärta och palliation", 5),
+        ("who's going to the pain day", 5),
+        ("vilka ska på stas", 3),
+    ],
+)
+def test_who_takes_part_is_a_coordinators_participants(text: str, course_id: int) -> None:
+    assert interpret(text, COORDINATOR) == u.Act(a.Participants(course_id=course_id))
+
+
+def test_who_takes_part_needs_a_course_and_is_no_date_or_assessor() -> None:
+    assert interpret("vilka deltar i kollegiet", COORDINATOR) is None, "no course: the FAQ's"
+    assert interpret("vilka datum går stas", COORDINATOR) == u.Act(a.Sessions(course_id=3))
+    assert interpret("vem kommer att bedöma läkarna", COORDINATOR) is None
+
+
+def test_any_one_of_a_kind_and_the_one_course_there_is() -> None:
+    found = interpret("boka mig på en temadag")
+    assert isinstance(found, u.Choose)
+    assert {course.id for course, _ in found.actions} == {4, 5}
+    only = u.interpret(
+        "anmäl mig till kursen", roles=DOCTOR, language=Language.sv, today=TODAY,
+        courses=[TEACHING], knows=knows,
+    )  # fmt: skip
+    assert only == u.Act(a.EnrolIn(course_id=6)), "the region's one course is the course"
+    assert isinstance(interpret("anmäl mig till kursen"), u.Act), "several: the catalogue"

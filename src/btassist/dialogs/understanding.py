@@ -11,11 +11,12 @@ choice to offer (unless one is named in full and the sentence is not about sever
 the closest to offer, as is a course only other regions give. Words of a course's name
 ("schemalagd undervisning") are never request words. A weak cue (one word that leans to a request,
 "plats", "drop") is that request only with a course named; a course with a time and no request
-word asks for its sessions; questions about rules ("måste …", "hur … man", "om jag …") are left
-to the FAQ. Thanks, greetings, "help" and language switches are whole messages (a short message
-that opens with thanks is thanks, the language refused is not the one wanted);
-text no vocabulary knows ("asdkjh qwe", "ok") is `Meaningless`, never a question for a person.
-Anything else is left to the FAQ (None).
+word asks for its sessions; questions about rules ("måste …", "hur … man", "om jag …") and
+about BT itself ("kan man göra BT två gånger", unlike "BT-dagen") are left to the FAQ; "the
+course" in a region with one is that one. Thanks, greetings, "help" and language switches are
+whole messages (a short message that opens with thanks is thanks, the language refused is not
+the one wanted); text no vocabulary knows ("asdkjh qwe", "ok") is `Meaningless`, never a
+question for a person. Anything else is left to the FAQ (None).
 """
 
 from __future__ import annotations
@@ -32,7 +33,12 @@ from rapidfuzz.distance import OSA, Indel
 
 from btassist.common.language import Language
 from btassist.common.text import fold
-from btassist.courses.mentions import named_by_every_word, named_in_full, spot_courses
+from btassist.courses.mentions import (
+    NEVER_ALONE,
+    named_by_every_word,
+    named_in_full,
+    spot_courses,
+)
 from btassist.courses.models import Course, CourseKind
 from btassist.courses.overview import match_courses, scored_courses
 from btassist.dialogs import actions as a
@@ -80,6 +86,8 @@ _BOOKED = frozenset({Want.enrol, Want.withdraw, Want.sessions, Want.participants
 """Requests about sessions: a web course (no sessions) is not what they mean when another is."""
 _STRONG = frozenset({Want.enrol, Want.withdraw})
 """Commands that name a course for sure: no match is "no such course", not a question."""
+_ABOUT_A_COURSE = frozenset({Want.sessions, Want.show_course})
+"""Questions about a course: one about BT itself is the FAQ's."""
 
 
 @dataclass(frozen=True)
@@ -99,6 +107,8 @@ class Request:
     """Only a hint of a request ("plats", "drop"): it needs a course named to be one."""
     several: bool = False
     """About several courses ("both courses"): every course it names, not the one named in full."""
+    about_bt: bool = False
+    """BT itself is named ("kan man göra BT två gånger"): only a course named besides is one."""
 
 
 @dataclass(frozen=True)
@@ -169,7 +179,8 @@ def read(
     if time is not None:
         start, end = time.span
         prepared = f"{prepared[:start]} {prepared[end:]}"
-    words = _words(prepared)
+    about_bt = _names_bt_itself(prepared)
+    words = _compounds_apart(_words(prepared))
     if not words:
         return Meaningless() if time is None else None
     whole = _whole_message(_unstretched(words), language) or _keyword(text, words, roles)
@@ -189,6 +200,8 @@ def read(
         if used is None:
             continue
         rest = [word for position, word in enumerate(words) if position not in used]
+        if about_bt and cue.want in _ABOUT_A_COURSE and _contains_any(words, _DOCTORS):
+            return None  # when doctors start BT, whether they may: the FAQ's
         return Request(
             cue.want,
             _course_words(rest),
@@ -197,7 +210,8 @@ def read(
             cue.who,
             _mentions_course(words) and not cue.weak,
             weak=cue.weak,
-            several=_contains_any(words, _SEVERAL),
+            several=_contains_any(words, _SEVERAL) or _contains_any(words, _ANY_ONE),
+            about_bt=about_bt,
         )
     asks = any(word in QUESTION_WORDS for word in words) or "?" in text
     if not asks and _opens_with_thanks(_unstretched(words)):
@@ -220,7 +234,15 @@ def read(
     # a course's name alone is the course; with a time, its sessions then
     want = Want.show_course if window is None else Want.sessions
     several = _contains_any(words, _SEVERAL)
-    return Request(want, course_words, window, _mention_words(words), bare=True, several=several)
+    return Request(
+        want,
+        course_words,
+        window,
+        _mention_words(words),
+        bare=True,
+        several=several,
+        about_bt=about_bt,
+    )
 
 
 def resolve(
@@ -236,6 +258,8 @@ def resolve(
     simple = _simple_action(request)
     if simple is not None:
         return Act(simple)
+    if request.about_bt and want in _ABOUT_A_COURSE and not _named_besides_bt(request, courses):
+        return None  # "när börjar man BT?", "when do Swedish-trained doctors start BT?"
     if want in _BOOKED - {Want.sessions, Want.participants} and Role.doctor not in roles:
         want = Want.show_course  # only BT doctors enrol: others see the course
     words = request.course_words
@@ -250,6 +274,9 @@ def resolve(
         spotted = _bookable(spot_courses(request.mention_words, courses))
         return _chosen(want, spotted, request.window) if spotted else None
     if not words and not request.mention_words:
+        only = _bookable(list(courses))
+        if request.mentions_course and len(only) == 1 and want in _BOOKED:
+            return _chosen(want, only, request.window)  # "anmäl mig till kursen": the one there is
         return None if request.weak else _without_course(want, request.window)
     matches = _named(request, courses)
     if want in _BOOKED:
@@ -276,6 +303,12 @@ def _named(request: Request, courses: Sequence[Course]) -> list[Course]:
     if len(spotted) == 1:
         return spotted
     matches = match_courses(request.course_words, list(courses))
+    telling = [word for word in request.course_words.split() if word not in NEVER_ALONE]
+    if telling and len(telling) < len(request.course_words.split()):
+        # "BT" beside other words is no name of its own: "BT-kollegiet" is no "Introduktion
+        # till BT"; "försäkringsmedicin AT/BT" is still the course
+        named = {course.id for course in match_courses(" ".join(telling), list(courses))}
+        matches = [course for course in matches if course.id in named]
     spotted_ids, matched_ids = {c.id for c in spotted}, {c.id for c in matches}
     narrower = bool(spotted) and spotted_ids < matched_ids
     wider = request.several and spotted_ids > matched_ids
@@ -289,6 +322,13 @@ def _in_full(request: Request, matches: list[Course]) -> list[Course]:
         return matches
     whole = named_in_full(request.mention_words, matches)
     return whole if len(whole) == 1 else matches
+
+
+def _named_besides_bt(request: Request, courses: Sequence[Course]) -> bool:
+    """Whether words other than "BT" mention a course ("stas i BT", "the teaching during the BT
+    year")."""
+    others = [word for word in request.mention_words if word not in _BT_ITSELF]
+    return bool(others) and bool(spot_courses(others, courses))
 
 
 def _offered_elsewhere(words: str, courses: Sequence[Course], catalogue: Sequence[Course]) -> bool:
@@ -323,8 +363,9 @@ def _whole_message(words: list[str], language: Language) -> a.Action | None:
     greeted = any(word in intents.GREETINGS for word in words)
     if greeted and all(word in _ADDRESSEE for word in rest):
         return a.Help()  # "hi bot", "hej du", "hej igen": whom a greeting is for is no request
-    if " ".join(rest) in intents.HELP_PHRASES:
-        return a.Help()
+    plain = [word for word in rest if word not in _FILLER and word not in _SOFT]
+    if {" ".join(rest), " ".join(plain)} & intents.HELP_PHRASES:
+        return a.Help()  # "vad kan du", "visa huvudmenyn", "show me the options please"
     other_words = [w for w in words if w not in intents.LANGUAGE_WORDS]
     if not other_words and _contains_any(words, intents.TOGGLE_LANGUAGE):
         return a.English() if language is Language.sv else a.Swedish()
@@ -356,6 +397,7 @@ def _keyword(text: str, words: list[str], roles: frozenset[Role]) -> a.Action | 
 
 
 _BOT_NAMES = frozenset(intents.FAMILIES["bot_names"])
+_FILLER = frozenset(fold(word) for word in intents.FILLER)
 _NEGATION = intents.FAMILIES["negation"]
 _LANGUAGE_TROUBLE = intents.FAMILIES["language_trouble"]
 _ADDRESSEE = intents.FAMILIES["addressee"]
@@ -414,6 +456,35 @@ _LANGUAGE_NAMES = {
 def _words(prepared: str) -> list[str]:
     """Folded words, hyphenated and slashed words split ("stas-kursen", "at/bt")."""
     return fold(prepared.replace("-", " ").replace("/", " ").replace("?", " ")).split()
+
+
+_COMPOUND_HEADS = tuple(sorted(intents.FAMILIES["compound_heads"], key=len, reverse=True))
+_BT_ITSELF = frozenset(intents.FAMILIES["bt_itself"])
+
+
+def _compounds_apart(words: list[str]) -> list[str]:
+    """Compounds ending in a word that asks when read as two words ("seminarietider":
+    "seminarie tider"), so the first part can name the course."""
+    apart = []
+    for word in words:
+        head = next((h for h in _COMPOUND_HEADS if word.endswith(h) and word != h), None)
+        if head is not None and len(word) - len(head) >= MIN_LEMMA:
+            apart += [word[: -len(head)], head]
+        else:
+            apart.append(word)
+    return apart
+
+
+def _names_bt_itself(prepared: str) -> bool:
+    """Whether "BT" stands alone, not as the first part of a course's name ("BT-dagen", "the BT
+    day"): at the end of the sentence or before a word that names nothing ("BT mer än en gång")."""
+    typed = [word.strip("?!.,:;") for word in fold(prepared).split()]
+    for position, word in enumerate(typed):
+        if word in _BT_ITSELF:
+            after = typed[position + 1] if position + 1 < len(typed) else ""
+            if not after or after in _NOT_COURSE_NAME:
+                return True
+    return False
 
 
 class _Part(StrEnum):
@@ -585,6 +656,8 @@ _COURSE_PHRASES = intents.FAMILIES["course_phrases"]
 _MASK = "_"
 
 _SEVERAL = intents.FAMILIES["several"]
+_ANY_ONE = intents.FAMILIES["any_one"]
+_DOCTORS = intents.FAMILIES["doctors_word"]
 _NOT_MENTION = _NOT_COURSE_NAME - PLACE_NAMES
 _SOFT = frozenset(intents.FAMILIES["soft"])
 """Words that soften a request anywhere in it ("vill gärna gå"): no part of any phrase."""
