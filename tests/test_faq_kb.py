@@ -310,6 +310,9 @@ def test_a_question_about_the_national_rule_is_answered_nationally(kb: Knowledge
     assert result.best.entry.id == "placements-mandatory"
     assert result.region == "vgr"  # the asker's people, should the FAQ not answer
     assert ask(kb, "måste alla regioner ha psykiatri i BT?", "kronoberg") == "psychiatry-mandatory"
+    best = kb.search("do the mandatory BT courses differ between regions?", region="gavleborg").best
+    assert best is not None
+    assert best.entry.id == "courses-mandatory"
 
 
 def test_a_question_about_a_limit_gets_the_rule_not_the_regions_schedule(

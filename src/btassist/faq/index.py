@@ -562,7 +562,7 @@ class FaqIndex:
         if not hits:
             return SearchResult(question, (), Level.unsure, language=language, region=about)
         hits = self._regional_first(hits, local, query)
-        level = self._level(hits, query, question, named)
+        level = self._level(hits, query, question, named, local)
         if isinstance(level, Evidence):
             return SearchResult(
                 question, tuple(hits), Level.unsure, language=language, region=about, evidence=level
@@ -651,7 +651,12 @@ class FaqIndex:
         return hits
 
     def _level(
-        self, hits: list[Hit], query: _Query, question: str, named: frozenset[str]
+        self,
+        hits: list[Hit],
+        query: _Query,
+        question: str,
+        named: frozenset[str],
+        local: set[str],
     ) -> Level | Evidence:
         """Confident, probable or unsure about `hits[0]`; a plausible rival moves to second place,
         first among the topics offered instead. Unsure after the fitted calibration's look too:
@@ -678,7 +683,8 @@ class FaqIndex:
             if best.score - rival.score < limits.rival_margin and self._covers_all(rival, query):
                 # Close behind, and about everything the question names: the better answer.
                 hits.insert(0, rival)
-                best = rival
+                hits[:] = self._regional_first(hits, local, query)  # the region's own, if any
+                best = hits[0]
                 margin = best.score - _runner_up(best, hits)
             else:
                 hits.insert(1, rival)

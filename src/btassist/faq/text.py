@@ -186,7 +186,8 @@ def regions_named(text: str) -> frozenset[str]:
 _NATIONWIDE = re.compile(
     r"\b(?:nationell\w*|national(?:ly)?|rikstack\w*|countrywide|nationwide|hela (?:landet|sverige)"
     r"|alla regioner\w*|varje region|(?:all|every) (?:the )?regions?|across (?:the )?country"
-    r"|i sverige|in sweden)\b"
+    r"|i sverige|in sweden|mellan regionerna|olika regioner\w*|between (?:the )?regions"
+    r"|different regions|across (?:the )?regions)\b"
 )
 
 
