@@ -72,8 +72,9 @@ THANKS_WORDS = 8
 
 _COURSE_MENTIONS = ("kurs", "course", "temadag", "theme", "seminari", "utbildning", "traff")
 """Parts of words that say a course is meant ("strålskyddskursen", "theme day")."""
+_FILLER = frozenset(fold(word) for word in intents.FILLER)
 _NOT_COURSE_NAME = (
-    frozenset(fold(word) for word in intents.FILLER)
+    _FILLER
     | frozenset(intents.FAMILIES["not_course_name"])
     | STOPWORDS
     | QUESTION_WORDS
@@ -397,7 +398,6 @@ def _keyword(text: str, words: list[str], roles: frozenset[Role]) -> a.Action | 
 
 
 _BOT_NAMES = frozenset(intents.FAMILIES["bot_names"])
-_FILLER = frozenset(fold(word) for word in intents.FILLER)
 _NEGATION = intents.FAMILIES["negation"]
 _LANGUAGE_TROUBLE = intents.FAMILIES["language_trouble"]
 _ADDRESSEE = intents.FAMILIES["addressee"]

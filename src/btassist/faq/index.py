@@ -40,6 +40,7 @@ from btassist.faq.text import (
     asks_locally,
     asks_nationally,
     guess_language,
+    plain_words,
     regions_named,
     word_pairs,
     words,
@@ -702,16 +703,16 @@ class FaqIndex:
             return Level.probable
         if rival is not None:
             return Level.unsure  # the safety rules stand: a plausible rival is offered beside it
-        evidence = self.evidence(best, hits, query, question)
+        evidence = self._evidence(best, margin, query, question)
         return Level.probable if self.calibration.likely(evidence) else evidence
 
-    def evidence(self, best: Hit, hits: Sequence[Hit], query: _Query, question: str) -> Evidence:
+    def _evidence(self, best: Hit, margin: float, query: _Query, question: str) -> Evidence:
         """What the search knows about its best entry, for the fitted calibration."""
         return Evidence(
             score=best.score,
             coverage=best.coverage,
             similarity=best.similarity,
-            margin=best.score - _runner_up(best, hits),
+            margin=margin,
             matched_words=min(self._matched_words(best.matched, query), 4),
             unknown_word=float(self._misses_unknown_word(query)),
             concept=float(self._matches_concept(best.matched, query)),
@@ -986,10 +987,10 @@ _AS_ROLE = re.compile(
 def _speaks_as_another(question: str, entry: Entry) -> bool:
     """Whether the asker says which role they ask as ("jag som handledare") and none of the
     entry's questions is asked from that role: it answers a BT doctor's question instead."""
-    if not _AS_ROLE.search(" ".join(words(question)).replace("-", " ")):
+    if not _AS_ROLE.search(plain_words(question)):
         return False
     return not any(
-        _AS_ROLE.search(" ".join(words(variant)).replace("-", " "))
+        _AS_ROLE.search(plain_words(variant))
         for variant in (*entry.questions.sv, *entry.questions.en)
     )
 
@@ -1040,7 +1041,7 @@ def _runner_up(best: Hit, hits: Sequence[Hit]) -> float:
 
 def _normalised(text: str) -> str:
     """Folded words without punctuation and stop words, to compare a question with a variant."""
-    found = " ".join(words(text)).replace("-", " ").split()
+    found = plain_words(text).split()
     return " ".join(word for word in found if word not in STOPWORDS)
 
 

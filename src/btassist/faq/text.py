@@ -175,9 +175,15 @@ def _parts(word: str) -> list[str]:
     return [part for part in word.split("-") if part]
 
 
+def plain_words(text: str) -> str:
+    """A text's folded words, hyphens as spaces, one space apart: what phrase patterns read
+    ("BT-läkare i Region Gävleborg?" → "bt lakare i region gavleborg")."""
+    return " ".join(words(text)).replace("-", " ")
+
+
 def regions_named(text: str) -> frozenset[str]:
     """Region codes a text mentions by name or by one of its cities."""
-    folded = " " + " ".join(words(text)).replace("-", " ") + " "
+    folded = f" {plain_words(text)} "
     return frozenset(
         code for code, names in REGION_NAMES.items() if any(f" {name} " in folded for name in names)
     )
@@ -200,13 +206,13 @@ _HERE = re.compile(
 def asks_locally(text: str) -> bool:
     """Whether a text says it asks about the asker's own region without naming it ("hos oss",
     "in our region"): then that region's entries count as if it were named."""
-    return _HERE.search(" ".join(words(text)).replace("-", " ")) is not None
+    return _HERE.search(plain_words(text)) is not None
 
 
 def asks_nationally(text: str) -> bool:
     """Whether a text asks about the national rule or all regions ("är det nationellt krav?",
     "do all regions …"): then no region's own entry stands in for the national one."""
-    return _NATIONWIDE.search(" ".join(words(text)).replace("-", " ")) is not None
+    return _NATIONWIDE.search(plain_words(text)) is not None
 
 
 @dataclass(frozen=True)
@@ -355,7 +361,7 @@ class Analyser:
         if self.compounds is not None:
             if whole and self.compounds.is_word(word):
                 return None
-            return self.compounds.split(word, whole=whole) or self._concept_first(word)
+            return self.compounds.split(word, whole=False) or self._concept_first(word)
         if len(word) < self.MIN_COMPOUND or word.isdigit():
             return None
         for cut in range(len(word) - self.MIN_PART, self.MIN_PART - 1, -1):
